@@ -1,0 +1,63 @@
+"""The exception tree of journey, in one place.
+
+```
+JourneyError                 base of everything we raise on purpose
+├── SpecError                user input is wrong (YAML, targets, flags, ${ENV}); carries Problems; exit 2
+└── TargetUnreachable        no response at all from the target; exit 3
+```
+
+A failing step is *data* (a failed StepResult), never an exception. Anything else that reaches
+`cli.py` is a bug of ours (exit 70). This module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+def format_loc(loc: tuple[str | int, ...]) -> str:
+    """Render a location path the way a user reads it: `http[2].expect.status`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake in a user's file, placed exactly enough for an editor to jump to it."""
+
+    path: str
+    line: int
+    column: int
+    loc: tuple[str | int, ...]
+    message: str
+
+    def __str__(self) -> str:
+        # journeys/checkout.yaml:12:5: http[2].expect.status: expected an integer, got 'ok'
+        return f"{self.path}:{self.line}:{self.column}: {format_loc(self.loc)}: {self.message}"
+
+
+class JourneyError(Exception):
+    """Base of every error journey raises on purpose."""
+
+
+class SpecError(JourneyError):
+    """User input is invalid; nothing was run. Carries every problem found, sorted by place."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class TargetUnreachable(JourneyError):
+    """The target gave no response at all (refused, DNS, timeout before any byte)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
