@@ -1,15 +1,27 @@
 """The `journey` command: parse arguments, wire the pieces, turn outcomes into exit codes.
 
 Thin on purpose: every concept lives in its own module; this one only connects them. It is the
-only module that calls `sys.exit`.
+only module that calls `sys.exit`, and the only one that turns exceptions into exit codes:
+SpecError → 2 with one line per problem, any other exception → 70 with the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import time
+import traceback
 from collections.abc import Sequence
 from enum import IntEnum
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+
+from runner import __version__
+from runner.errors import Problem, SpecError
 
 
 class ExitCode(IntEnum):
@@ -24,27 +36,114 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C / SIGTERM; outputs still written
 
 
+VERDICT_EXIT = {
+    "pass": ExitCode.OK,
+    "fail": ExitCode.OBJECTIVE_MISSED,
+    "error": ExitCode.TARGET_UNREACHABLE,
+    "interrupted": ExitCode.INTERRUPTED,
+}
+
+
+def _validate(args: argparse.Namespace) -> ExitCode:
+    from runner.spec import load_journeys, load_targets
+
+    journeys = load_journeys(args.paths)
+    if args.targets:
+        load_targets(Path(args.targets))
+    print(f"ok: {len(journeys)} journeys valid")  # noqa: T201 - cli output
+    return ExitCode.OK
+
+
+def _run(args: argparse.Namespace) -> ExitCode:
+    from runner.commands.run import run_command
+
+    return VERDICT_EXIT[run_command(args)]
+
+
+def _report(args: argparse.Namespace) -> ExitCode:
+    from runner.commands.report import report_command
+
+    return VERDICT_EXIT.get(report_command(args), ExitCode.OBJECTIVE_MISSED)
+
+
 def _demo_shop(args: argparse.Namespace) -> ExitCode:
     from runner.demoshop.server import serve
 
-    serve(host=args.host, port=args.port, db=args.db, workers=args.workers, faults=args.fault)
+    try:
+        serve(host=args.host, port=args.port, db=args.db, workers=args.workers, faults=args.fault)
+    except ValueError as exc:
+        raise SpecError([Problem("--fault", 1, 1, ("fault",), str(exc))]) from None
     return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="journey", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="journey", description="Synthetic retail journeys, judged against SLOs."
+    )
+    parser.add_argument("--version", action="version", version=f"journey {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check journey files; exit 2 if invalid")
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("--targets", metavar="FILE", help="also check this targets file")
+    validate.set_defaults(handler=_validate)
+
+    run = commands.add_parser("run", help="run journeys once (or --repeat N) as probes")
+    run.add_argument("paths", nargs="+", metavar="PATH")
+    run.add_argument("--target", required=True, metavar="URL|NAME")
+    run.add_argument("--targets", metavar="FILE", help="targets file (default: targets.yaml)")
+    run.add_argument("--engine", choices=["http", "browser", "all"], default="all")
+    run.add_argument("--repeat", type=_positive_int, default=1, metavar="N")
+    run.add_argument("--out", metavar="DIR")
+    run.add_argument("--tag", action="append", default=[], metavar="T")
+    run.set_defaults(handler=_run)
+
+    report = commands.add_parser("report", help="re-render the outputs of a results.json")
+    report.add_argument("results", metavar="RESULTS.json")
+    report.add_argument("--out", metavar="DIR")
+    report.set_defaults(handler=_report)
 
     shop = commands.add_parser("demo-shop", help="run the embedded demo shop")
     shop.add_argument("--host", default="127.0.0.1")
     shop.add_argument("--port", type=int, default=8000)
     shop.add_argument("--db", default=None, help="SQLite file (default: a fresh temporary one)")
-    shop.add_argument("--workers", type=int, default=1)
+    shop.add_argument("--workers", type=_positive_int, default=1)
     shop.add_argument("--fault", action="append", default=[], metavar="GROUP:KIND=VALUE")
     shop.set_defaults(handler=_demo_shop)
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> Any:
+    # SIGTERM (a CI timeout, `kill`) stops a run the way Ctrl-C does: outputs still written.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    sys.exit(int(args.handler(args)))
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    started = time.monotonic()
+    try:
+        code = args.handler(args)
+    except SpecError as exc:
+        for problem in exc.problems:
+            errors.print(str(problem), markup=False)
+        code = ExitCode.INVALID_INPUT
+    except KeyboardInterrupt:
+        errors.print(f"journey: interrupted after {time.monotonic() - started:.1f}s")
+        code = ExitCode.INTERRUPTED
+    except Exception:
+        traceback.print_exc()
+        errors.print("journey: internal error, please report", markup=False)
+        code = ExitCode.INTERNAL_ERROR
+    sys.exit(int(code))

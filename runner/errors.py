@@ -2,7 +2,7 @@
 
 ```
 JourneyError                 base of everything we raise on purpose
-├── SpecError                user input is wrong (YAML, targets, flags, ${ENV}); carries Problems; exit 2
+├── SpecError                bad input (YAML, targets, flags, ${ENV}); carries Problems; exit 2
 └── TargetUnreachable        no response at all from the target; exit 3
 ```
 

@@ -1,0 +1,179 @@
+"""Expectations and captures judged on one HTTP response.
+
+The response body is parsed at most once per kind (JSON, HTML), only when a check or capture
+needs it; JSONPaths are compiled once per distinct path. Every failure is one line that names
+what was expected and what came, e.g. `json $.items[0].sku: found nothing`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import httpx
+import jsonpath
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from runner.spec.journey import Capture, Check, Expect
+from runner.spec.template import render_value
+
+_MISSING = object()
+
+
+@lru_cache(maxsize=1024)
+def _compiled_path(path: str) -> jsonpath.JSONPath | jsonpath.CompoundJSONPath:
+    return jsonpath.compile(path)
+
+
+def _cut(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class ResponseView:
+    """Lazily parsed views of one response, shared by its checks and captures."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self._json: Any = _MISSING
+        self._html: LexborHTMLParser | None = None
+
+    def json(self) -> Any:
+        """The decoded JSON body. Raises ValueError when the body is not JSON."""
+        if self._json is _MISSING:
+            self._json = self.response.json()
+        return self._json
+
+    def json_values(self, path: str) -> list[Any]:
+        return [match.obj for match in _compiled_path(path).finditer(self.json())]
+
+    def html_nodes(self, selector: str) -> list[LexborNode]:
+        if self._html is None:
+            self._html = LexborHTMLParser(self.response.text)
+        return self._html.css(selector)
+
+
+def _node_value(node: LexborNode, attr: str | None) -> str | None:
+    if attr is None:
+        return node.text(strip=True)
+    return node.attributes.get(attr)
+
+
+def failed_expectation(
+    expect: Expect, view: ResponseView, elapsed_s: float, variables: Mapping[str, Any]
+) -> str | None:
+    """The first expectation `view` misses, as a one-line reason; None when all hold."""
+    status = view.response.status_code
+    if expect.status is not None and status not in expect.status:
+        wanted = " or ".join(str(s) for s in expect.status)
+        return f"expected status {wanted}, got {status}"
+    if expect.status is None and status >= 400:
+        return f"expected a status below 400, got {status}"
+    if expect.latency is not None and elapsed_s > expect.latency:
+        return f"took {elapsed_s:.3f}s, over the {expect.latency:g}s limit"
+    for name, check in expect.headers.items():
+        value = view.response.headers.get(name)
+        found = [] if value is None else [value]
+        if reason := judge(check, found, f"header {name}", variables):
+            return reason
+    if expect.json_paths:
+        try:
+            view.json()
+        except ValueError:
+            kind = view.response.headers.get("content-type", "no content type")
+            return f"expected a JSON body, got {kind}"
+        for path, check in expect.json_paths.items():
+            if reason := judge(check, view.json_values(path), f"json {path}", variables):
+                return reason
+    for selector, check in expect.html.items():
+        values = [_node_value(node, check.attr) for node in view.html_nodes(selector)]
+        if reason := judge(check, values, f"html {selector}", variables):
+            return reason
+    if expect.body is not None:
+        return judge(expect.body, [view.response.text], "body", variables)
+    return None
+
+
+def judge(check: Check, found: list[Any], where: str, variables: Mapping[str, Any]) -> str | None:
+    """Judge the values found at `where` (all matches, in order) against one Check."""
+    if check.count is not None and len(found) != check.count:
+        return f"{where}: expected {check.count} matches, got {len(found)}"
+    if check.exists is not None and bool(found) != check.exists:
+        return f"{where}: expected {'something' if check.exists else 'nothing'}, found " + (
+            f"{_cut(found[0])}" if found else "nothing"
+        )
+    bounds = (check.gt, check.ge, check.lt, check.le)
+    wants_value = check.has_equals or check.contains is not None or check.matches is not None
+    if not found or found[0] is None:
+        if wants_value or any(bound is not None for bound in bounds):
+            return f"{where}: found nothing"
+        return None
+    actual = found[0]
+    if check.has_equals:
+        expected = render_value(check.equals, variables)
+        if actual != expected and str(actual) != str(expected):
+            return f"{where}: expected {_cut(expected)}, got {_cut(actual)}"
+    if check.contains is not None:
+        needle = str(render_value(check.contains, variables))
+        if needle not in str(actual):
+            return f"{where}: expected to contain {_cut(needle)}, got {_cut(actual)}"
+    if check.matches is not None:
+        pattern = str(render_value(check.matches, variables))
+        if not re.search(pattern, str(actual)):
+            return f"{where}: expected to match {_cut(pattern)}, got {_cut(actual)}"
+    return _compare(check, actual, where, variables)
+
+
+def _compare(check: Check, actual: Any, where: str, variables: Mapping[str, Any]) -> str | None:
+    bounds = (("gt", check.gt), ("ge", check.ge), ("lt", check.lt), ("le", check.le))
+    if all(bound is None for _, bound in bounds):
+        return None
+    try:
+        number = float(actual)
+    except (TypeError, ValueError):
+        return f"{where}: expected a number, got {_cut(actual)}"
+    for name, template in bounds:
+        if template is None:
+            continue
+        try:
+            bound = float(render_value(template, variables))
+        except (TypeError, ValueError):
+            return f"{where}: the bound {template!r} did not render to a number"
+        holds = {"gt": number > bound, "ge": number >= bound, "lt": number < bound}.get(
+            name, number <= bound
+        )
+        if not holds:
+            sign = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[name]
+            return f"{where}: expected {sign} {bound:g}, got {_cut(actual)}"
+    return None
+
+
+def capture_value(capture: Capture, view: ResponseView) -> Any:
+    """The captured value, or raises LookupError with a one-line reason."""
+    if capture.json_path is not None:
+        try:
+            values = view.json_values(capture.json_path)
+        except ValueError:
+            raise LookupError(f"json {capture.json_path}: the body is not JSON") from None
+        if not values:
+            raise LookupError(f"json {capture.json_path}: found nothing")
+        return values[0]
+    if capture.html is not None:
+        nodes = view.html_nodes(capture.html)
+        value = _node_value(nodes[0], capture.attr) if nodes else None
+        if value is None:
+            raise LookupError(f"html {capture.html}: found nothing")
+        return value
+    if capture.header is not None:
+        header = view.response.headers.get(capture.header)
+        if header is None:
+            raise LookupError(f"header {capture.header}: not in the response")
+        return header
+    assert capture.regex is not None  # the model guarantees exactly one source
+    text = str(view.response.url) if capture.source == "url" else view.response.text
+    match = re.search(capture.regex, text)
+    if match is None:
+        raise LookupError(f"regex {capture.regex} on the {capture.source}: no match")
+    return match.group(1) if match.groups() else match.group(0)

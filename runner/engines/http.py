@@ -1,0 +1,178 @@
+"""The http engine: a journey's http flow driven through httpx, as a browser would.
+
+At the protocol level a browser keeps a cookie jar (the caller's client), follows redirects
+(recorded), posts forms, and reads values from JSON, HTML, headers and text (captures).
+
+Imports the spec (to read it) and results (to report); never formats output.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+import jinja2
+
+from runner.engines.checks import ResponseView, capture_value, failed_expectation
+from runner.results import Outcome, StepResult
+from runner.spec.journey import HttpStep, Journey
+from runner.spec.target import Target
+from runner.spec.template import render_text, render_value
+
+_ABSOLUTE = ("http://", "https://")
+
+
+def run_http_flow(
+    journey: Journey, target: Target, *, client: httpx.Client, variables: dict[str, Any]
+) -> Iterator[StepResult]:
+    """Run the journey's http steps in order, yielding one result per step.
+
+    The caller owns `client` (one virtual user's cookie jar) and `variables` (vars, data rows,
+    iteration), which captures extend as the flow goes, so probes, load users and tests share
+    this code. A step that does not pass ends the flow: later steps need earlier captures. No
+    exception escapes for a failing target: a connection refused is an "error" step with
+    `responded=False`, which callers read as "unreachable" when no step ever got an answer.
+    """
+    ended: dict[str, float] = {}
+    previous_end = time.perf_counter()
+    for step in journey.http:
+        result = _run_step(journey.journey, step, target, client, variables, ended, previous_end)
+        yield result
+        if result.outcome != "passed":
+            return
+        previous_end = ended[step.name] = time.perf_counter()
+
+
+def _run_step(
+    journey: str,
+    step: HttpStep,
+    target: Target,
+    client: httpx.Client,
+    variables: dict[str, Any],
+    ended: Mapping[str, float],
+    previous_end: float,
+) -> StepResult:
+    started, t0 = time.time(), time.perf_counter()
+    until = step.until
+    since = ended.get(until.since, previous_end) if until and until.since else previous_end
+    attempts = 0
+    while True:
+        attempts += 1
+        attempt = _attempt(step, target, client, variables)
+        if attempt.outcome == "passed" or until is None:
+            break
+        if time.perf_counter() + until.interval > t0 + until.timeout:
+            attempt.reason = (
+                f"not met within {until.timeout:g}s ({attempts} polls): {attempt.reason}"
+            )
+            break
+        time.sleep(until.interval)
+    freshness = attempt.done - since if until and attempt.outcome == "passed" else None
+    if attempt.outcome == "passed":
+        variables.update(attempt.captures)
+    return StepResult(
+        journey=journey,
+        step=step.name,
+        engine="http",
+        outcome=attempt.outcome,
+        started=started,
+        duration_s=time.perf_counter() - t0,
+        reason=attempt.reason,
+        status=attempt.status,
+        responded=attempt.responded,
+        freshness_s=freshness,
+        attempts=attempts,
+        redirects=attempt.redirects,
+    )
+
+
+class _Attempt:
+    """One request of a step and what came of it."""
+
+    __slots__ = ("captures", "done", "outcome", "reason", "redirects", "responded", "status")
+
+    def __init__(self) -> None:
+        self.outcome: Outcome = "passed"
+        self.reason = ""
+        self.status: int | None = None
+        self.responded = False
+        self.redirects: tuple[str, ...] = ()
+        self.captures: dict[str, Any] = {}
+        self.done = 0.0
+
+    def fail(self, outcome: Outcome, reason: str) -> _Attempt:
+        self.outcome, self.reason = outcome, reason
+        self.done = time.perf_counter()
+        return self
+
+
+def _attempt(
+    step: HttpStep, target: Target, client: httpx.Client, variables: dict[str, Any]
+) -> _Attempt:
+    attempt = _Attempt()
+    spec = step.request
+    try:
+        url = render_text(spec.url, variables)
+        if not url.startswith(_ABSOLUTE):
+            url = target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
+        headers = {k: render_text(v, variables) for k, v in target.headers.items()}
+        headers.update({k: render_text(v, variables) for k, v in spec.headers.items()})
+        params = {k: render_text(v, variables) for k, v in spec.query.items()} or None
+        body = render_value(spec.json_body, variables) if spec.json_body is not None else None
+        form = (
+            None
+            if spec.form is None
+            else {k: render_text(v, variables) for k, v in spec.form.items()}
+        )
+    except jinja2.TemplateError as exc:
+        return attempt.fail("error", f"template: {exc.message}")
+    sent = time.perf_counter()
+    try:
+        response = client.request(
+            spec.method,
+            url,
+            headers=headers,
+            params=params,
+            json=body,
+            data=form,
+            timeout=spec.timeout,
+            follow_redirects=spec.follow_redirects,
+        )
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        return attempt.fail("error", f"cannot connect to {_origin(url)}: {_first_line(exc)}")
+    except httpx.TimeoutException:
+        attempt.responded = True  # connected, then no answer in time: the target is failing
+        return attempt.fail("failed", f"no response within {spec.timeout:g}s")
+    except httpx.HTTPError as exc:
+        attempt.responded = True
+        return attempt.fail("failed", f"{type(exc).__name__}: {_first_line(exc)}")
+    attempt.done = time.perf_counter()
+    attempt.responded = True
+    attempt.status = response.status_code
+    attempt.redirects = tuple(f"{r.status_code} {r.url.path}" for r in response.history)
+    view = ResponseView(response)
+    if reason := failed_expectation(step.expect, view, attempt.done - sent, variables):
+        return _failed(attempt, reason)
+    for name, capture in step.capture.items():
+        try:
+            attempt.captures[name] = capture_value(capture, view)
+        except LookupError as exc:
+            return _failed(attempt, f"capture {name}: {exc}")
+    return attempt
+
+
+def _failed(attempt: _Attempt, reason: str) -> _Attempt:
+    attempt.outcome, attempt.reason = "failed", reason
+    return attempt
+
+
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.netloc.decode()}"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,88 @@
+"""What a person at a terminal sees: a summary table, the missed objectives, the verdict.
+
+Rendered with rich on the one Console that `cli.py` creates (tests pass a StringIO console, 80
+columns, no colour). The Console writes through RedactingWriter, so no line can carry a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from runner.outputs.redact import Redactor
+
+_VERDICT_STYLE = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "error": "bold red",
+    "interrupted": "bold yellow",
+}
+_VERDICT_WORDS = {
+    "pass": "PASS: every objective met",
+    "fail": "FAIL: an objective was missed",
+    "error": "ERROR: the target could not be reached",
+    "interrupted": "INTERRUPTED: partial results written",
+}
+
+
+class RedactingWriter:
+    """A text stream that scrubs secrets from everything written through it."""
+
+    def __init__(self, stream: IO[str], redactor: Redactor) -> None:
+        self._stream = stream
+        self._redactor = redactor
+
+    def write(self, text: str) -> int:
+        return self._stream.write(self._redactor.scrub(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.2f}s"
+
+
+def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | None) -> None:
+    """Print the per-journey table, each missed objective and failure, and the verdict line."""
+    table = Table(title=f"journey {results['command']} → {results['target']['name']}")
+    for column in ("journey", "verdict", "runs", "success", "p95", "freshness p95"):
+        table.add_column(column, justify="left" if column in ("journey", "verdict") else "right")
+    for journey in results["journeys"]:
+        ratio = journey["success_ratio"]
+        fresh = journey["freshness_s"] or {}
+        table.add_row(
+            f"{journey['name']} [{journey['engine']}]",
+            Text(journey["verdict"].upper(), style=_VERDICT_STYLE.get(journey["verdict"], "")),
+            str(journey["attempts"]),
+            "-" if ratio is None else f"{ratio:.1%}",
+            _seconds(journey["latency_s"].get("p95")),
+            _seconds(fresh.get("p95")),
+        )
+    console.print(table)
+    for journey in results["journeys"]:
+        for objective in journey["objectives"]:
+            if not objective["met"]:
+                console.print(f"  missed  {objective['name']}: {objective['detail']}", markup=False)
+        for failure in journey["failures"][:3]:
+            line = f"  failed  {journey['name']} / {failure['step']}: {failure['reason']}"
+            console.print(line, markup=False)
+    verdict = results["verdict"]
+    words = _VERDICT_WORDS.get(verdict, verdict)
+    if results.get("reason"):
+        words += f" ({results['reason']})"
+    console.print(Text(words, style=_VERDICT_STYLE.get(verdict, "")))
+    if out_dir:
+        console.print(f"reports: {out_dir}", markup=False, highlight=False)

@@ -1,0 +1,144 @@
+"""The one result vocabulary every engine speaks and every consumer reads.
+
+Engines emit StepResults grouped into JourneyRuns; a JourneyTally folds runs into counts and
+histograms (bounded memory whatever the number of runs) that SLO evaluation and outputs read.
+Plain frozen dataclasses, no validation: the load path records thousands per second.
+Imports nothing of ours but the histogram.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from runner.histogram import Histogram
+
+Outcome = Literal["passed", "failed", "error", "skipped"]
+Engine = Literal["http", "browser"]
+
+MAX_FAILURES_KEPT = 20  # per journey: enough to diagnose, bounded for a 10,000-run report
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one step did: outcome, timing, and why it failed if it did.
+
+    `started` is wall-clock epoch seconds (for timelines), `duration_s` monotonic. `responded`
+    says whether the target answered at all, which tells "down" from "failing". `reason` is one
+    line, used as is by JUnit and the console.
+    """
+
+    journey: str
+    step: str
+    engine: Engine
+    outcome: Outcome
+    started: float
+    duration_s: float
+    reason: str = ""
+    status: int | None = None
+    responded: bool = False
+    freshness_s: float | None = None
+    attempts: int = 1
+    redirects: tuple[str, ...] = ()
+    artefacts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyRun:
+    """One run of one journey's flow: its steps in order (a failed step ends the run)."""
+
+    journey: str
+    engine: Engine
+    iteration: int
+    started: float
+    duration_s: float
+    steps: tuple[StepResult, ...]
+    reason: str = ""  # why the run could not start (e.g. a data feeder ran out)
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.reason or any(s.outcome == "error" for s in self.steps):
+            return "error"
+        if not self.steps or any(s.outcome == "failed" for s in self.steps):
+            return "failed"
+        return "passed"
+
+    @property
+    def failure(self) -> StepResult | None:
+        """The step that ended the run, if it did not pass."""
+        return next((s for s in self.steps if s.outcome in ("failed", "error")), None)
+
+    @property
+    def responded(self) -> bool:
+        return any(s.responded for s in self.steps)
+
+
+@dataclass(slots=True)
+class StepTally:
+    """Counts and histograms of one step over many runs."""
+
+    name: str
+    attempts: int = 0
+    failures: int = 0
+    latency: Histogram = field(default_factory=Histogram)
+    freshness: Histogram = field(default_factory=Histogram)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class JourneyTally:
+    """Everything measured of one journey on one engine, folded run by run."""
+
+    journey: str
+    engine: Engine
+    attempts: int = 0
+    successes: int = 0
+    responded: int = 0
+    latency: Histogram = field(default_factory=Histogram)  # end to end, successful runs
+    freshness: Histogram = field(default_factory=Histogram)  # every until: step
+    steps: dict[str, StepTally] = field(default_factory=dict)
+    failures: list[FailureRecord] = field(default_factory=list)
+    failure_count: int = 0
+
+    def add(self, run: JourneyRun) -> None:
+        self.attempts += 1
+        self.responded += run.responded
+        if run.outcome == "passed":
+            self.successes += 1
+            self.latency.add(run.duration_s)
+        for step in run.steps:
+            tally = self.steps.get(step.step)
+            if tally is None:
+                tally = self.steps[step.step] = StepTally(step.step)
+            tally.attempts += 1
+            tally.latency.add(step.duration_s)
+            if step.freshness_s is not None:
+                tally.freshness.add(step.freshness_s)
+                self.freshness.add(step.freshness_s)
+            if step.outcome in ("failed", "error"):
+                tally.failures += 1
+                tally.reasons[step.reason] += 1
+        if run.outcome != "passed":
+            self.failure_count += 1
+            if len(self.failures) < MAX_FAILURES_KEPT:
+                self.failures.append(FailureRecord.of(run))
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRecord:
+    """One failed run, as reports show it: which step, why, and its artefacts."""
+
+    iteration: int
+    step: str
+    reason: str
+    started: float
+    status: int | None = None
+    artefacts: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, run: JourneyRun) -> FailureRecord:
+        step = run.failure
+        if step is None:
+            return cls(run.iteration, "", run.reason or "the journey ran no step", run.started)
+        return cls(run.iteration, step.step, step.reason, step.started, step.status, step.artefacts)

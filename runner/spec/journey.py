@@ -1,0 +1,295 @@
+"""The journey model: one business flow, its http steps, expectations, captures and SLO.
+
+Shorthands users type (`status: 200`, `capture: {sku: "$.items[0].sku"}`, `body: "Thanks"`) are
+normalised *before* validation into one canonical shape, so the schema has no unions and a
+mistake gives exactly one error line instead of one per union member.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+import jsonpath
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from selectolax.lexbor import LexborHTMLParser
+
+from runner.spec.data import DataFeeder
+from runner.spec.slo import JourneySlo
+from runner.spec.units import Duration
+
+Surface = Literal["storefront", "api", "pos", "export"]
+Channel = Literal["web", "pos", "marketplace", "backoffice"]
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}")
+_EMPTY_HTML = LexborHTMLParser("<html></html>")
+
+
+def _plain_text(value: object) -> object:
+    # Query and form values: numbers and booleans are written as text, like a browser would.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+PlainText = Annotated[str, BeforeValidator(_plain_text)]
+
+
+def _bound(value: object) -> object:
+    # A bound is a number, or a template rendering to one: `le: "{{ stock_before - 1 }}"`.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and "{{" in value:
+        return value
+    raise ValueError(f"expected a number or a {{{{ template }}}}, got {value!r:.40}")
+
+
+Bound = Annotated[float | str, BeforeValidator(_bound)]
+
+
+def _check_regex(pattern: str | None) -> str | None:
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+    return pattern
+
+
+def check_jsonpath(path: str) -> str:
+    """Validate a JSONPath (RFC 9535) so that a typo fails at load time, not mid-run."""
+    try:
+        jsonpath.compile(path)
+    except jsonpath.JSONPathError as exc:
+        raise ValueError(f"invalid JSONPath {path!r}: {str(exc).splitlines()[0]}") from None
+    return path
+
+
+def check_css(selector: str) -> str:
+    """Validate a CSS selector against an empty document."""
+    try:
+        _EMPTY_HTML.css(selector)
+    except Exception as exc:  # selectolax raises ValueError or SelectolaxError by version
+        raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from None
+    return selector
+
+
+class Check(BaseModel):
+    """What one value must satisfy. A bare value is shorthand for `{equals: value}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    exists: bool | None = None
+    equals: Any = None
+    contains: str | None = None
+    matches: str | None = None
+    gt: Bound | None = None
+    ge: Bound | None = None
+    lt: Bound | None = None
+    le: Bound | None = None
+    count: int | None = Field(default=None, ge=0)
+    attr: str | None = None  # html only: check this attribute instead of the text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        return value if isinstance(value, dict) else {"equals": value}
+
+    @field_validator("matches")
+    @classmethod
+    def _regex(cls, pattern: str | None) -> str | None:
+        return _check_regex(pattern)
+
+    @property
+    def has_equals(self) -> bool:
+        """Whether `equals` was given (it may legitimately be null)."""
+        return "equals" in self.model_fields_set
+
+
+class Expect(BaseModel):
+    """What a response must show. Without `status`, any status below 400 passes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    status: list[int] | None = None
+    headers: dict[str, Check] = {}
+    json_paths: dict[str, Check] = Field(default={}, alias="json")
+    html: dict[str, Check] = {}
+    body: Check | None = None
+    latency: Duration | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _one_status(cls, value: object) -> object:
+        return [value] if isinstance(value, int | str) and not isinstance(value, bool) else value
+
+    @field_validator("json_paths")
+    @classmethod
+    def _paths(cls, checks: dict[str, Check]) -> dict[str, Check]:
+        for path in checks:
+            check_jsonpath(path)
+        return checks
+
+    @field_validator("html")
+    @classmethod
+    def _selectors(cls, checks: dict[str, Check]) -> dict[str, Check]:
+        for selector in checks:
+            check_css(selector)
+        return checks
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _body_shorthand(cls, value: object) -> object:
+        return {"contains": value} if isinstance(value, str) else value
+
+
+class Capture(BaseModel):
+    """Where a value comes from: exactly one of json, html (+attr), header, regex (+from).
+
+    A bare string is shorthand for a JSONPath: `sku: "$.items[0].sku"`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    json_path: str | None = Field(default=None, alias="json")
+    html: str | None = None
+    attr: str | None = None
+    header: str | None = None
+    regex: str | None = None
+    source: Literal["body", "url"] = Field(default="body", alias="from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        return {"json": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Capture:
+        given = [k for k in ("json_path", "html", "header", "regex") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("expected exactly one of json, html, header, regex")
+        if self.attr is not None and self.html is None:
+            raise ValueError("attr is only valid with html")
+        return self
+
+    @field_validator("json_path")
+    @classmethod
+    def _path(cls, path: str | None) -> str | None:
+        return None if path is None else check_jsonpath(path)
+
+    @field_validator("html")
+    @classmethod
+    def _selector(cls, selector: str | None) -> str | None:
+        return None if selector is None else check_css(selector)
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, pattern: str | None) -> str | None:
+        return _check_regex(pattern)
+
+
+class HttpRequest(BaseModel):
+    """One request: a URL relative to the step's surface (or absolute), headers and a body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    method: Method = "GET"
+    url: str = Field(min_length=1)
+    headers: dict[str, str] = {}
+    query: dict[str, PlainText] = {}
+    json_body: Any = Field(default=None, alias="json")
+    form: dict[str, PlainText] | None = None
+    timeout: Duration = 30.0
+    follow_redirects: bool = True
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpRequest:
+        if self.json_body is not None and self.form is not None:
+            raise ValueError("json and form cannot both be set: a request has one body")
+        return self
+
+
+class Until(BaseModel):
+    """Repeat the step until its `expect` holds: the wait is recorded as freshness.
+
+    Freshness runs from the end of step `since` (default: the previous step) to the first
+    response that met every expectation.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    timeout: Duration
+    interval: Duration = 1.0
+    since: str | None = None
+
+
+class HttpStep(BaseModel):
+    """One request of a journey's http flow and what its response must show."""
+
+    # forbid: a misspelt key (`expct:`) must fail, not silently skip a check.
+    # frozen: one parsed journey is shared by every run and virtual user.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    surface: Surface = "api"
+    request: HttpRequest
+    expect: Expect = Expect()
+    capture: dict[str, Capture] = {}
+    until: Until | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_name(cls, value: object) -> object:
+        # An unnamed step is labelled by its request as written (a template, so bounded).
+        if isinstance(value, dict) and "name" not in value:
+            request = value.get("request")
+            if isinstance(request, dict) and isinstance(request.get("url"), str):
+                method = str(request.get("method", "GET")).upper()
+                return {**value, "name": f"{method} {request['url']}"[:64]}
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_bounded_label(cls, name: str) -> str:
+        # Step names become Prometheus labels and JUnit testcase names: keep them bounded.
+        if not 0 < len(name) <= 64:
+            raise ValueError("must be 1 to 64 characters")
+        return name
+
+
+class Journey(BaseModel):
+    """One business flow (search, cart, checkout, POS sync, export) with one SLO."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    journey: str
+    description: str = ""
+    channel: Channel = "web"
+    tags: list[str] = []
+    slo: JourneySlo | None = None
+    vars: dict[str, Any] = {}
+    data: dict[str, DataFeeder] = {}
+    http: list[HttpStep] = Field(min_length=1)
+
+    @field_validator("journey")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not _NAME.fullmatch(name):
+            raise ValueError(
+                "expected 1 to 64 letters, digits, spaces, '_', '.' or '-', "
+                f"starting with a letter or digit, got {name[:40]!r}"
+            )
+        return name
+
+    @property
+    def name(self) -> str:
+        """The journey's name, as reports and labels show it."""
+        return self.journey

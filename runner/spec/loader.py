@@ -1,0 +1,207 @@
+"""Journey files in, validated journeys out, or every problem in them, each placed.
+
+Besides the schema, the loader checks what only the whole file can tell: unique step names, SLO
+entries that name real steps, templates that use only variables defined by then, `${ENV}`
+secrets that are set, data files that exist and have the columns used. All problems of all
+files are reported together, so a user fixes them in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from runner.errors import Problem, SpecError
+from runner.spec.data import Feeder, read_csv_rows
+from runner.spec.journey import Journey
+from runner.spec.problems import field_vocabulary, problems_from_validation
+from runner.spec.template import BUILTIN_VARIABLES, TemplateError, compile_template
+from runner.spec.yamlsource import Document, Loc, parse_yaml
+
+JOURNEY_SUFFIXES = (".yaml", ".yml")
+_VOCABULARY = field_vocabulary(Journey)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedJourney:
+    """A validated journey with what running it needs from beside the file."""
+
+    spec: Journey
+    path: str
+    feeders: dict[str, Feeder] = field(default_factory=dict)
+    env_refs: frozenset[str] = frozenset()  # ${ENV} names it reads: their values are secrets
+
+    @property
+    def name(self) -> str:
+        """The journey's name."""
+        return self.spec.journey
+
+
+def journey_files(paths: Sequence[str]) -> tuple[list[Path], list[Problem]]:
+    """Expand files and folders (their *.yaml / *.yml, recursively, sorted) into files."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for typed in paths:
+        path = Path(typed)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in JOURNEY_SUFFIXES)
+            if not found:
+                problems.append(Problem(typed, 1, 1, (), "no journey files (*.yaml) in folder"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(typed, 1, 1, (), "no such file or folder"))
+    return files, problems
+
+
+def load_journeys(paths: Sequence[str]) -> list[LoadedJourney]:
+    """Load every journey under `paths`. Raises SpecError listing every problem found."""
+    files, problems = journey_files(paths)
+    loaded: list[LoadedJourney] = []
+    first_seen: dict[str, str] = {}
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(path), 1, 1, (), f"cannot read: {exc}"))
+            continue
+        try:
+            journey = load_journey_text(text, path=str(path))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        if journey.name in first_seen:
+            line, col = _journey_name_mark(text)
+            message = (
+                f"duplicate journey name {journey.name!r} (also in {first_seen[journey.name]})"
+            )
+            problems.append(Problem(str(path), line, col, ("journey",), message))
+        first_seen.setdefault(journey.name, str(path))
+        loaded.append(journey)
+    if problems:
+        raise SpecError(problems)
+    return loaded
+
+
+def _journey_name_mark(text: str) -> tuple[int, int]:
+    return parse_yaml(text, "").marks.at(("journey",))
+
+
+def load_journey_text(text: str, *, path: str) -> LoadedJourney:
+    """Parse and validate one journey file's text. Raises SpecError with every problem."""
+    document = parse_yaml(text, path)
+    if not isinstance(document.data, dict):
+        got = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
+        raise SpecError([Problem(path, 1, 1, (), f"expected a journey mapping, got {got}")])
+    try:
+        journey = Journey.model_validate(document.data)
+    except ValidationError as exc:
+        raise SpecError(problems_from_validation(exc, document, _VOCABULARY)) from None
+    checker = _Checker(journey, document)
+    feeders = checker.feeders()
+    checker.check_steps(feeders)
+    if checker.problems:
+        raise SpecError(checker.problems)
+    return LoadedJourney(journey, path, feeders, frozenset(checker.env_refs))
+
+
+class _Checker:
+    """The checks that need the whole journey, each problem placed in the document."""
+
+    def __init__(self, journey: Journey, document: Document) -> None:
+        self.journey = journey
+        self.document = document
+        self.problems: list[Problem] = []
+        self.env_refs: set[str] = set()
+
+    def problem(self, loc: Loc, message: str, *, key: bool = False) -> None:
+        line, col = self.document.marks.at(loc, key=key)
+        self.problems.append(Problem(self.document.path, line, col, loc, message))
+
+    def feeders(self) -> dict[str, Feeder]:
+        feeders: dict[str, Feeder] = {}
+        folder = Path(self.document.path).parent
+        for name, feeder in self.journey.data.items():
+            loc: Loc = ("data", name, "csv")
+            try:
+                rows = read_csv_rows(folder / feeder.csv)
+            except FileNotFoundError:
+                self.problem(loc, f"data file not found: {str(folder / feeder.csv)!r}")
+            except (OSError, csv.Error, ValueError, UnicodeDecodeError) as exc:
+                self.problem(loc, f"cannot read data file: {exc}")
+            else:
+                feeders[name] = Feeder(name, rows, feeder.pick)
+        return feeders
+
+    def check_steps(self, feeders: dict[str, Feeder]) -> None:
+        journey, raw = self.journey, self.document.data
+        defined = set(BUILTIN_VARIABLES) | set(journey.vars) | set(journey.data)
+        columns = {name: feeder.columns for name, feeder in feeders.items()}
+        for key, value in _strings(raw.get("vars"), ("vars",)):
+            self.check_template(key, value, defined - set(journey.vars), columns)
+        steps: dict[str, int] = {}
+        for index, step in enumerate(journey.http):
+            raw_step = raw["http"][index]
+            if step.name in steps:
+                self.problem(("http", index, "name"), f"duplicate step name {step.name!r}")
+            for part in ("request", "expect"):
+                for loc, value in _strings(raw_step.get(part), ("http", index, part)):
+                    self.check_template(loc, value, defined, columns)
+            if step.until and step.until.since is not None and step.until.since not in steps:
+                self.problem(
+                    ("http", index, "until", "since"),
+                    f"no earlier step named {step.until.since!r}",
+                )
+            steps.setdefault(step.name, index)
+            defined |= set(step.capture)
+        self.check_slo(steps)
+
+    def check_template(
+        self, loc: Loc, source: str, defined: set[str], columns: dict[str, frozenset[str]]
+    ) -> None:
+        try:
+            template = compile_template(source)
+        except TemplateError as exc:
+            self.problem(loc, str(exc))
+            return
+        for name in sorted(template.names - defined):
+            self.problem(loc, f"undefined template variable {name!r}")
+        for name, attr in sorted(template.attributes):
+            if name in columns and attr not in columns[name]:
+                self.problem(loc, f"data {name!r} has no column {attr!r}")
+        for ref in sorted(template.env):
+            self.env_refs.add(ref)
+            if ref not in os.environ:
+                self.problem(loc, f"environment variable {ref} is not set")
+
+    def check_slo(self, steps: dict[str, int]) -> None:
+        slo = self.journey.slo
+        if slo is None:
+            return
+        for name, step_slo in slo.steps.items():
+            loc: Loc = ("slo", "steps", name)
+            if name not in steps:
+                self.problem(loc, f"no step named {name!r} in this journey", key=True)
+            elif step_slo.freshness and self.journey.http[steps[name]].until is None:
+                self.problem((*loc, "freshness"), f"step {name!r} has no until:, so no freshness")
+        if slo.freshness and not any(step.until for step in self.journey.http):
+            self.problem(("slo", "freshness"), "no step has until:, so there is no freshness")
+
+
+def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """Every string value (not key) inside `value`, with its location."""
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*loc, index))
