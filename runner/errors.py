@@ -23,7 +23,9 @@ def format_loc(loc: tuple[str | int, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            # A key with a line break or colon-space would break the one-line format: quote it.
+            text = part if part.isprintable() and ": " not in part and part else repr(part)
+            out += f".{text}" if out else text
     return out or "(document)"
 
 
@@ -39,7 +41,8 @@ class Problem:
 
     def __str__(self) -> str:
         # journeys/checkout.yaml:12:5: http[2].expect.status: expected an integer, got 'ok'
-        return f"{self.path}:{self.line}:{self.column}: {format_loc(self.loc)}: {self.message}"
+        message = " ".join(self.message.split("\n"))  # one problem, one line, always
+        return f"{self.path}:{self.line}:{self.column}: {format_loc(self.loc)}: {message}"
 
 
 class JourneyError(Exception):

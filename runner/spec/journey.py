@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import jsonpath
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -84,6 +85,10 @@ def check_css(selector: str) -> str:
     return selector
 
 
+JsonPath = Annotated[str, AfterValidator(check_jsonpath)]
+CssSelector = Annotated[str, AfterValidator(check_css)]
+
+
 class Check(BaseModel):
     """What one value must satisfy. A bare value is shorthand for `{equals: value}`."""
 
@@ -121,8 +126,8 @@ class Expect(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     status: list[int] | None = None
     headers: dict[str, Check] = {}
-    json_paths: dict[str, Check] = Field(default={}, alias="json")
-    html: dict[str, Check] = {}
+    json_paths: dict[JsonPath, Check] = Field(default={}, alias="json")
+    html: dict[CssSelector, Check] = {}
     body: Check | None = None
     latency: Duration | None = None
 
@@ -130,20 +135,6 @@ class Expect(BaseModel):
     @classmethod
     def _one_status(cls, value: object) -> object:
         return [value] if isinstance(value, int | str) and not isinstance(value, bool) else value
-
-    @field_validator("json_paths")
-    @classmethod
-    def _paths(cls, checks: dict[str, Check]) -> dict[str, Check]:
-        for path in checks:
-            check_jsonpath(path)
-        return checks
-
-    @field_validator("html")
-    @classmethod
-    def _selectors(cls, checks: dict[str, Check]) -> dict[str, Check]:
-        for selector in checks:
-            check_css(selector)
-        return checks
 
     @field_validator("body", mode="before")
     @classmethod

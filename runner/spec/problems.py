@@ -74,9 +74,13 @@ def problems_from_validation(
             line, col = document.marks.at(loc)
             message = f"missing required key {missing_key!r}"
             loc = (*loc, missing_key)
-        elif error["type"] == "extra_forbidden":
+        elif error["type"] == "extra_forbidden" or error["loc"][-1:] == ("[key]",):
             line, col = document.marks.at(loc, key=True)
-            message = _unknown_key(str(loc[-1]) if loc else "", known)
+            message = (
+                _unknown_key(str(loc[-1]) if loc else "", known)
+                if error["type"] == "extra_forbidden"
+                else _message(error)
+            )
         else:
             line, col = document.marks.at(loc)
             message = _message(error)

@@ -52,7 +52,13 @@ def parse_yaml(text: str, path: str) -> Document:
 
     Duplicate keys are reported (PyYAML silently keeps the last one).
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        message = f"invalid YAML: character {exc.character!r} is not allowed"
+        raise SpecError([Problem(path, line, column, (), message)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -65,7 +71,8 @@ def parse_yaml(text: str, path: str) -> Document:
         message = exc.problem or exc.context or "invalid YAML"
         raise SpecError([Problem(path, line, col, (), f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([Problem(path, 1, 1, (), f"invalid YAML: {exc}")]) from None
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SpecError([Problem(path, 1, 1, (), f"invalid YAML: {first_line}")]) from None
     finally:
         loader.dispose()
     if builder.problems:
