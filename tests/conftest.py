@@ -39,7 +39,15 @@ def running_demo_shop(
 ) -> Iterator[str]:
     """Start a real demo shop on a free loopback port; stop it (by pid) on exit."""
     port = free_port()
-    args = ["demo-shop", "--host", "127.0.0.1", "--port", str(port), "--db", str(db_dir / "shop.db")]
+    args = [
+        "demo-shop",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db",
+        str(db_dir / "shop.db"),
+    ]
     args += ["--workers", str(workers)]
     for fault in faults:
         args += ["--fault", fault]
