@@ -57,14 +57,14 @@ def _seconds(value: float | None) -> str:
 
 def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | None) -> None:
     """Print the per-journey table, each missed objective and failure, and the verdict line."""
-    table = Table(title=f"journey {results['command']} → {results['target']['name']}")
+    table = Table(title=Text(f"journey {results['command']} → {results['target']['name']}"))
     for column in ("journey", "verdict", "runs", "success", "p95", "freshness p95"):
         table.add_column(column, justify="left" if column in ("journey", "verdict") else "right")
     for journey in results["journeys"]:
         ratio = journey["success_ratio"]
         fresh = journey["freshness_s"] or {}
         table.add_row(
-            f"{journey['name']} [{journey['engine']}]",
+            Text(f"{journey['name']} [{journey['engine']}]"),
             Text(journey["verdict"].upper(), style=_VERDICT_STYLE.get(journey["verdict"], "")),
             str(journey["attempts"]),
             "-" if ratio is None else f"{ratio:.1%}",

@@ -45,7 +45,9 @@ scalars = st.one_of(
 )
 structures = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -98,7 +100,9 @@ def test_random_structures_never_raise_anything_but_problems(value: Any) -> None
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_a_valid_journey_with_one_value_changed_gives_problems_or_a_journey(data: st.DataObject) -> None:
+def test_a_valid_journey_with_one_value_changed_gives_problems_or_a_journey(
+    data: st.DataObject,
+) -> None:
     path = data.draw(st.sampled_from(_paths(VALID)))
     mutated = _replace(VALID, path, data.draw(structures))
     _assert_problem_lines_only(yaml.safe_dump(mutated))
