@@ -84,6 +84,7 @@ class StepTally:
     latency: Histogram = field(default_factory=Histogram)
     freshness: Histogram = field(default_factory=Histogram)
     reasons: Counter[str] = field(default_factory=Counter)
+    redirects: tuple[str, ...] = ()  # the chain the latest run followed, e.g. ("303 /cart/items",)
 
 
 @dataclass(slots=True)
@@ -113,6 +114,7 @@ class JourneyTally:
                 tally = self.steps[step.step] = StepTally(step.step)
             tally.attempts += 1
             tally.latency.add(step.duration_s)
+            tally.redirects = step.redirects
             if step.freshness_s is not None:
                 tally.freshness.add(step.freshness_s)
                 self.freshness.add(step.freshness_s)

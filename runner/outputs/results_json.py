@@ -108,6 +108,7 @@ def _step_entry(step: StepTally) -> dict[str, Any]:
         "latency_s": step.latency.summary(),
         "freshness_s": step.freshness.summary() if step.freshness.count else None,
         "reasons": dict(step.reasons.most_common(5)),
+        "redirects": list(step.redirects),
     }
 
 

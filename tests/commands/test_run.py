@@ -51,6 +51,9 @@ def test_shipped_journeys_pass_against_the_demo_shop(demo_shop: str, tmp_path: P
     assert sorted(journeys) == ["cart", "checkout", "order-export", "pos-sync", "search"]
     assert all(j["verdict"] == "pass" and j["attempts"] == 1 for j in journeys.values())
     assert journeys["pos-sync"]["freshness_s"]["max"] > 0.2  # the shop applies POS sales later
+    steps = {s["name"]: s for s in journeys["checkout"]["steps"]}
+    assert steps["add to cart"]["redirects"] == ["303 /cart/items"]  # form post → cart page
+    assert steps["place order"]["redirects"] == ["303 /checkout"]
     assert all(o["met"] for o in data["objectives"])
     xmlschema.validate(tmp_path / "junit.xml", JUNIT_XSD)
     assert "PASS" in done.stdout
