@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import xmlschema
 
@@ -33,8 +34,13 @@ def journey(
     )
 
 
+SCHEMA = json.loads((ROOT / "runner" / "outputs" / "results.schema.json").read_text())
+
+
 def results(out: Path) -> dict[str, Any]:
+    """results.json of a run, checked against the published schema on every read."""
     data: dict[str, Any] = json.loads((out / "results.json").read_text())
+    jsonschema.validate(data, SCHEMA)
     return data
 
 
