@@ -47,9 +47,19 @@ VERDICT_EXIT = {
 def _validate(args: argparse.Namespace) -> ExitCode:
     from runner.spec import load_journeys, load_targets
 
-    journeys = load_journeys(args.paths)
+    problems: list[Problem] = []
+    journeys = []
+    try:
+        journeys = load_journeys(args.paths)
+    except SpecError as exc:
+        problems += exc.problems
     if args.targets:
-        load_targets(Path(args.targets))
+        try:
+            load_targets(Path(args.targets))
+        except SpecError as exc:
+            problems += exc.problems
+    if problems:
+        raise SpecError(problems)
     print(f"ok: {len(journeys)} journeys valid")  # noqa: T201 - cli output
     return ExitCode.OK
 
@@ -73,6 +83,9 @@ def _demo_shop(args: argparse.Namespace) -> ExitCode:
         serve(host=args.host, port=args.port, db=args.db, workers=args.workers, faults=args.fault)
     except ValueError as exc:
         raise SpecError([Problem("--fault", 1, 1, ("fault",), str(exc))]) from None
+    except OSError as exc:  # the port is taken, or the address is not ours
+        message = f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        raise SpecError([Problem("--port", 1, 1, ("port",), message)]) from None
     return ExitCode.OK
 
 

@@ -41,7 +41,9 @@ class Problem:
 
     def __str__(self) -> str:
         # journeys/checkout.yaml:12:5: http[2].expect.status: expected an integer, got 'ok'
-        message = " ".join(self.message.split("\n"))  # one problem, one line, always
+        message = " ".join(self.message.split("\n")).rstrip(". ")  # one line, no full stop
+        if message[:1].isupper() and not message[1:2].isupper():  # "Can't" → "can't"; "JSON" stays
+            message = message[:1].lower() + message[1:]
         return f"{self.path}:{self.line}:{self.column}: {format_loc(self.loc)}: {message}"
 
 

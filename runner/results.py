@@ -25,8 +25,9 @@ class StepResult:
     """What one step did: outcome, timing, and why it failed if it did.
 
     `started` is wall-clock epoch seconds (for timelines), `duration_s` monotonic. `responded`
-    says whether the target answered at all, which tells "down" from "failing". `reason` is one
-    line, used as is by JUnit and the console.
+    says whether the target answered at all; `unreachable` that no connection could be made,
+    which tells "down" from "failing" (a template error is neither). `reason` is one line, used
+    as is by JUnit and the console.
     """
 
     journey: str
@@ -38,6 +39,7 @@ class StepResult:
     reason: str = ""
     status: int | None = None
     responded: bool = False
+    unreachable: bool = False
     freshness_s: float | None = None
     attempts: int = 1
     redirects: tuple[str, ...] = ()
@@ -70,8 +72,12 @@ class JourneyRun:
         return next((s for s in self.steps if s.outcome in ("failed", "error")), None)
 
     @property
-    def responded(self) -> bool:
-        return any(s.responded for s in self.steps)
+    def unreachable(self) -> bool:
+        """The run ended because the target could not be connected to, before any answer."""
+        failure = self.failure
+        return (
+            failure is not None and failure.unreachable and not any(s.responded for s in self.steps)
+        )
 
 
 @dataclass(slots=True)
@@ -95,7 +101,7 @@ class JourneyTally:
     engine: Engine
     attempts: int = 0
     successes: int = 0
-    responded: int = 0
+    unreachable: int = 0  # runs that could not connect at all
     latency: Histogram = field(default_factory=Histogram)  # end to end, successful runs
     freshness: Histogram = field(default_factory=Histogram)  # every until: step
     steps: dict[str, StepTally] = field(default_factory=dict)
@@ -104,7 +110,7 @@ class JourneyTally:
 
     def add(self, run: JourneyRun) -> None:
         self.attempts += 1
-        self.responded += run.responded
+        self.unreachable += run.unreachable
         if run.outcome == "passed":
             self.successes += 1
             self.latency.add(run.duration_s)

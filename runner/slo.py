@@ -16,7 +16,8 @@ from runner.spec.journey import Journey
 from runner.spec.slo import JourneySlo, Percentiles
 
 Kind = Literal["success", "latency", "freshness"]
-DEFAULT_SLO = JourneySlo(success=1.0)
+DEFAULT_SLO = JourneySlo()
+DEFAULT_SUCCESS = 1.0  # a journey that does not say otherwise must pass every run
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +46,8 @@ def evaluate_journey(journey: Journey, tally: JourneyTally) -> list[Objective]:
     slo = journey.slo or DEFAULT_SLO
     name = journey.journey
     out: list[Objective] = []
-    if slo.success is not None:
-        out.append(_success(name, None, slo.success, tally.successes, tally.attempts))
+    success = DEFAULT_SUCCESS if slo.success is None else slo.success
+    out.append(_success(name, None, success, tally.successes, tally.attempts))
     if slo.latency is not None:
         out += _bounds(name, None, "latency", slo.latency, tally.latency)
     if slo.freshness is not None:
@@ -136,7 +137,7 @@ RunVerdict = Literal["pass", "fail", "error", "interrupted"]
 
 def journey_verdict(tally: JourneyTally, objectives: list[Objective]) -> JourneyVerdict:
     """Pass when every objective is met; error when the target never answered; else fail."""
-    if tally.attempts and not tally.responded:
+    if tally.attempts and tally.unreachable == tally.attempts:
         return "error"
     return "pass" if objectives and all(o.met for o in objectives) else "fail"
 

@@ -60,3 +60,14 @@ def test_run_verdict_words() -> None:
     assert run_verdict(["error", "error"], interrupted=False) == "error"
     assert run_verdict(["pass"], interrupted=True) == "interrupted"
     assert run_verdict([], interrupted=False) == "fail"
+
+
+def test_success_is_judged_even_when_the_slo_only_bounds_latency() -> None:
+    latency_only = load_journey_text(
+        yaml.safe_dump({**JOURNEY, "slo": {"latency": {"p95": "1s"}}}), path="j.yaml"
+    ).spec
+    tally = JourneyTally("j", "http")
+    tally.add(run("failed", 0.1))
+    objectives = evaluate_journey(latency_only, tally)
+    assert [(o.kind, o.met) for o in objectives] == [("success", False), ("latency", False)]
+    assert journey_verdict(tally, objectives) == "fail"

@@ -12,11 +12,14 @@ from runner.errors import Problem, SpecError
 from runner.outputs.console import print_summary
 from runner.outputs.junit import write_junit
 from runner.outputs.redact import Redactor
-from runner.outputs.results_json import read_results
+from runner.outputs.results_json import read_results, write_results
 
 
 def report_command(args: argparse.Namespace, console: Console | None = None) -> str:
-    """Write junit.xml beside (or into --out) and print the summary; return the verdict."""
+    """Write the outputs beside results.json (or into --out) and print the summary.
+
+    Returns the recorded verdict. Raises SpecError for a file that is not a journey results file.
+    """
     path = Path(args.results)
     try:
         results = read_results(path)
@@ -24,6 +27,9 @@ def report_command(args: argparse.Namespace, console: Console | None = None) -> 
         raise SpecError([Problem(str(path), 1, 1, (), f"cannot read results: {exc}")]) from None
     out_dir = Path(args.out) if args.out else path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_junit(results, out_dir / "junit.xml", Redactor())  # results.json is redacted already
+    redactor = Redactor()  # results.json was redacted when the run wrote it
+    if out_dir.resolve() != path.parent.resolve():
+        write_results(results, out_dir / "results.json", redactor)
+    write_junit(results, out_dir / "junit.xml", redactor)
     print_summary(results, console or Console(file=sys.stdout), str(out_dir))
     return str(results["verdict"])

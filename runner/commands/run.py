@@ -39,7 +39,8 @@ def select_journeys(
     if not chosen:
         wanted = f"tag {', '.join(tags)}" if tags else f"a {engine} flow"
         message = f"no journey selected: none has {wanted}"
-        raise SpecError([Problem("--tag" if tags else "--engine", 1, 1, (), message)])
+        flag = "tag" if tags else "engine"
+        raise SpecError([Problem(f"--{flag}", 1, 1, (flag,), message)])
     return chosen
 
 

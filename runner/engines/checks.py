@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import httpx
+import jinja2
 import jsonpath
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -20,6 +21,29 @@ from runner.spec.journey import Capture, Check, Expect
 from runner.spec.template import render_value
 
 _MISSING = object()
+
+
+class ExpectTemplateError(Exception):
+    """A template inside an expectation could not render (the journey's mistake, as data)."""
+
+
+def describe_template_error(exc: Exception) -> str:
+    """One line for a template that failed at run time.
+
+    `{{ stock - 1 }}` on a captured string raises TypeError, not a jinja2 error: both are the
+    journey's mistake, reported on its step, never a crash of ours.
+    """
+    if isinstance(exc, jinja2.TemplateError) and exc.message:
+        return exc.message
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200] if text else ''}".rstrip(": ")
+
+
+def _render(value: Any, variables: Mapping[str, Any]) -> Any:
+    try:
+        return render_value(value, variables)
+    except Exception as exc:  # any failure inside a template is the journey's
+        raise ExpectTemplateError(describe_template_error(exc)) from None
 
 
 @lru_cache(maxsize=1024)
@@ -57,7 +81,8 @@ class ResponseView:
 
 def _node_value(node: LexborNode, attr: str | None) -> str | None:
     if attr is None:
-        return node.text(strip=True)
+        # Nested text joined by spaces: `<p>Order <b>ORD-1</b></p>` reads "Order ORD-1".
+        return node.text(separator=" ", strip=True)
     return node.attributes.get(attr)
 
 
@@ -88,7 +113,12 @@ def failed_expectation(
             if reason := judge(check, view.json_values(path), f"json {path}", variables):
                 return reason
     for selector, check in expect.html.items():
-        values = [_node_value(node, check.attr) for node in view.html_nodes(selector)]
+        # an element without the asked attribute counts as not found
+        values = [
+            value
+            for node in view.html_nodes(selector)
+            if (value := _node_value(node, check.attr)) is not None
+        ]
         if reason := judge(check, values, f"html {selector}", variables):
             return reason
     if expect.body is not None:
@@ -105,25 +135,36 @@ def judge(check: Check, found: list[Any], where: str, variables: Mapping[str, An
             f"{_cut(found[0])}" if found else "nothing"
         )
     bounds = (check.gt, check.ge, check.lt, check.le)
-    wants_value = check.has_equals or check.contains is not None or check.matches is not None
-    if not found or found[0] is None:
-        if wants_value or any(bound is not None for bound in bounds):
+    text_checks = check.contains is not None or check.matches is not None
+    if not found:
+        if check.has_equals or text_checks or any(bound is not None for bound in bounds):
             return f"{where}: found nothing"
         return None
-    actual = found[0]
+    actual = found[0]  # may be None: a JSON null is found, and `equals: null` matches it
     if check.has_equals:
-        expected = render_value(check.equals, variables)
-        if actual != expected and str(actual) != str(expected):
+        expected = _render(check.equals, variables)
+        if not _equal(actual, expected):
             return f"{where}: expected {_cut(expected)}, got {_cut(actual)}"
+    if actual is None and (text_checks or any(bound is not None for bound in bounds)):
+        return f"{where}: expected a value, got null"
     if check.contains is not None:
-        needle = str(render_value(check.contains, variables))
+        needle = str(_render(check.contains, variables))
         if needle not in str(actual):
             return f"{where}: expected to contain {_cut(needle)}, got {_cut(actual)}"
     if check.matches is not None:
-        pattern = str(render_value(check.matches, variables))
+        pattern = str(_render(check.matches, variables))
         if not re.search(pattern, str(actual)):
             return f"{where}: expected to match {_cut(pattern)}, got {_cut(actual)}"
     return _compare(check, actual, where, variables)
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    # Text from HTML and headers compares with numbers as text: `equals: 2` matches "2".
+    if actual == expected:
+        return True
+    if actual is None or expected is None or isinstance(actual, bool) != isinstance(expected, bool):
+        return False
+    return str(actual) == str(expected)
 
 
 def _compare(check: Check, actual: Any, where: str, variables: Mapping[str, Any]) -> str | None:
@@ -138,7 +179,7 @@ def _compare(check: Check, actual: Any, where: str, variables: Mapping[str, Any]
         if template is None:
             continue
         try:
-            bound = float(render_value(template, variables))
+            bound = float(_render(template, variables))
         except (TypeError, ValueError):
             return f"{where}: the bound {template!r} did not render to a number"
         holds = {"gt": number > bound, "ge": number >= bound, "lt": number < bound}.get(

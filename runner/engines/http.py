@@ -13,9 +13,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
-import jinja2
 
-from runner.engines.checks import ResponseView, capture_value, failed_expectation
+from runner.engines.checks import (
+    ExpectTemplateError,
+    ResponseView,
+    capture_value,
+    describe_template_error,
+    failed_expectation,
+)
 from runner.results import Outcome, StepResult
 from runner.spec.journey import HttpStep, Journey
 from runner.spec.target import Target
@@ -33,7 +38,7 @@ def run_http_flow(
     iteration), which captures extend as the flow goes, so probes, load users and tests share
     this code. A step that does not pass ends the flow: later steps need earlier captures. No
     exception escapes for a failing target: a connection refused is an "error" step with
-    `responded=False`, which callers read as "unreachable" when no step ever got an answer.
+    `unreachable=True`, which callers read as "target down" when no run ever got an answer.
     """
     ended: dict[str, float] = {}
     previous_end = time.perf_counter()
@@ -82,6 +87,7 @@ def _run_step(
         reason=attempt.reason,
         status=attempt.status,
         responded=attempt.responded,
+        unreachable=attempt.unreachable,
         freshness_s=freshness,
         attempts=attempts,
         redirects=attempt.redirects,
@@ -91,13 +97,23 @@ def _run_step(
 class _Attempt:
     """One request of a step and what came of it."""
 
-    __slots__ = ("captures", "done", "outcome", "reason", "redirects", "responded", "status")
+    __slots__ = (
+        "captures",
+        "done",
+        "outcome",
+        "reason",
+        "redirects",
+        "responded",
+        "status",
+        "unreachable",
+    )
 
     def __init__(self) -> None:
         self.outcome: Outcome = "passed"
         self.reason = ""
         self.status: int | None = None
         self.responded = False
+        self.unreachable = False
         self.redirects: tuple[str, ...] = ()
         self.captures: dict[str, Any] = {}
         self.done = 0.0
@@ -115,9 +131,16 @@ def _attempt(
     spec = step.request
     try:
         url = render_text(spec.url, variables)
-        if not url.startswith(_ABSOLUTE):
+        absolute = url.startswith(_ABSOLUTE)
+        if not absolute:
             url = target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
-        headers = {k: render_text(v, variables) for k, v in target.headers.items()}
+        # Target headers (often credentials) go only to the target's own origins, never to an
+        # absolute URL elsewhere that a journey follows (a CDN, a payment page).
+        headers = (
+            {k: render_text(v, variables) for k, v in target.headers.items()}
+            if not absolute or target.owns(url)
+            else {}
+        )
         headers.update({k: render_text(v, variables) for k, v in spec.headers.items()})
         params = {k: render_text(v, variables) for k, v in spec.query.items()} or None
         body = render_value(spec.json_body, variables) if spec.json_body is not None else None
@@ -126,8 +149,8 @@ def _attempt(
             if spec.form is None
             else {k: render_text(v, variables) for k, v in spec.form.items()}
         )
-    except jinja2.TemplateError as exc:
-        return attempt.fail("error", f"template: {exc.message}")
+    except Exception as exc:  # only rendering above: any failure there is the journey's, as data
+        return attempt.fail("error", f"template: {describe_template_error(exc)}")
     sent = time.perf_counter()
     try:
         response = client.request(
@@ -141,6 +164,7 @@ def _attempt(
             follow_redirects=spec.follow_redirects,
         )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        attempt.unreachable = True
         return attempt.fail("error", f"cannot connect to {_origin(url)}: {_first_line(exc)}")
     except httpx.TimeoutException:
         attempt.responded = True  # connected, then no answer in time: the target is failing
@@ -153,7 +177,12 @@ def _attempt(
     attempt.status = response.status_code
     attempt.redirects = tuple(f"{r.status_code} {r.url.path}" for r in response.history)
     view = ResponseView(response)
-    if reason := failed_expectation(step.expect, view, attempt.done - sent, variables):
+    try:
+        reason = failed_expectation(step.expect, view, attempt.done - sent, variables)
+    except ExpectTemplateError as exc:
+        attempt.outcome, attempt.reason = "error", f"template in expect: {exc}"
+        return attempt
+    if reason:
         return _failed(attempt, reason)
     for name, capture in step.capture.items():
         try:

@@ -136,6 +136,16 @@ class Expect(BaseModel):
     def _one_status(cls, value: object) -> object:
         return [value] if isinstance(value, int | str) and not isinstance(value, bool) else value
 
+    @model_validator(mode="after")
+    def _attr_only_in_html(self) -> Expect:
+        # `attr` reads an HTML attribute; anywhere else it would be silently ignored.
+        checks = [*self.headers.values(), *self.json_paths.values()]
+        if self.body is not None:
+            checks.append(self.body)
+        if any(check.attr is not None for check in checks):
+            raise ValueError("attr is only valid in html checks")
+        return self
+
     @field_validator("body", mode="before")
     @classmethod
     def _body_shorthand(cls, value: object) -> object:
@@ -168,6 +178,8 @@ class Capture(BaseModel):
             raise ValueError("expected exactly one of json, html, header, regex")
         if self.attr is not None and self.html is None:
             raise ValueError("attr is only valid with html")
+        if "source" in self.model_fields_set and self.regex is None:
+            raise ValueError("from is only valid with regex")
         return self
 
     @field_validator("json_path")

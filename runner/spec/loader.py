@@ -144,8 +144,11 @@ class _Checker:
         journey, raw = self.journey, self.document.data
         defined = set(BUILTIN_VARIABLES) | set(journey.vars) | set(journey.data)
         columns = {name: feeder.columns for name, feeder in feeders.items()}
-        for key, value in _strings(raw.get("vars"), ("vars",)):
-            self.check_template(key, value, defined - set(journey.vars), columns)
+        earlier = defined - set(journey.vars)  # a var may use the vars written before it
+        for name in journey.vars:
+            for loc, value in _strings(raw["vars"][name], ("vars", name)):
+                self.check_template(loc, value, earlier, columns)
+            earlier.add(name)
         steps: dict[str, int] = {}
         for index, step in enumerate(journey.http):
             raw_step = raw["http"][index]

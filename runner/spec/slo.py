@@ -41,7 +41,8 @@ class StepSlo(Percentiles):
 class JourneySlo(BaseModel):
     """A journey's objectives: success ratio, end-to-end latency, freshness, per-step bounds.
 
-    A journey without `slo:` is judged on success 100%: a probe that fails is never green.
+    Without `success:` a journey is judged on success 100%: a probe whose runs fail is never
+    green, whatever latency bounds it declares.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

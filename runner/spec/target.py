@@ -25,6 +25,11 @@ from runner.spec.yamlsource import parse_yaml
 SURFACES: tuple[str, ...] = get_args(Surface)
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return (parts.scheme, parts.netloc.lower())
+
+
 def _check_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -47,7 +52,13 @@ class Environment(BaseModel):
     @field_validator("base_url", "storefront", "api", "pos", "export")
     @classmethod
     def _url(cls, url: str | None) -> str | None:
-        return None if url is None else _check_base_url(url)
+        # `${ENV}` in a URL (`https://${SHOP_HOST}`) is resolved here: hosts are not secrets.
+        if url is None:
+            return None
+        missing = [name for name in ENV_REF.findall(url) if name not in os.environ]
+        if missing:
+            raise ValueError(f"environment variable {missing[0]} is not set")
+        return _check_base_url(ENV_REF.sub(lambda m: os.environ[m.group(1)], url))
 
 
 class TargetsFile(BaseModel):
@@ -65,6 +76,11 @@ class Target:
     urls: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)
     tenant: str | None = None
+    origins: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # frozen: computed once here, read on every request
+        object.__setattr__(self, "origins", frozenset(_origin(u) for u in self.urls.values()))
 
     @classmethod
     def single(cls, url: str) -> Target:
@@ -75,6 +91,10 @@ class Target:
     def url_for(self, surface: str) -> str:
         """Base URL of `surface`; a targets file may omit surfaces its journeys never use."""
         return self.urls.get(surface) or self.urls.get("api") or next(iter(self.urls.values()))
+
+    def owns(self, url: str) -> bool:
+        """Whether `url` is on one of this target's surfaces (same scheme, host and port)."""
+        return _origin(url) in self.origins
 
     def env_refs(self) -> set[str]:
         """Names of the `${ENV}` variables this target's headers read."""

@@ -130,3 +130,56 @@ def test_connection_refused_is_an_error_without_response() -> None:
     (result,) = run(loaded, "http://127.0.0.1:9")
     assert (result.outcome, result.responded) == ("error", False)
     assert result.reason.startswith("cannot connect to http://127.0.0.1:9")
+
+
+def test_target_headers_go_only_to_the_targets_own_origins(demo_shop: str) -> None:
+    # localhost and 127.0.0.1 are one server but two origins: a journey that follows an
+    # absolute link elsewhere must not carry the target's credentials there
+    other = demo_shop.replace("127.0.0.1", "localhost")
+    loaded = journey(
+        {"name": "own", "request": {"url": "/health"}},
+        {"name": "elsewhere", "request": {"url": f"{other}/health"}},
+    )
+    target = Target(name="t", urls={"api": demo_shop}, headers={"Authorization": "Bearer s3cret"})
+    seen: list[tuple[str, str | None]] = []
+    with httpx.Client(
+        event_hooks={
+            "request": [lambda r: seen.append((r.url.host, r.headers.get("authorization")))]
+        }
+    ) as client:
+        results = list(run_http_flow(loaded.spec, target, client=client, variables={}))
+    assert [r.outcome for r in results] == ["passed", "passed"]
+    assert seen == [("127.0.0.1", "Bearer s3cret"), ("localhost", None)]
+
+
+def test_a_template_failing_at_run_time_is_a_step_error_not_a_crash(demo_shop: str) -> None:
+    loaded = journey(
+        {"name": "stock", "request": {"url": "/api/stock/SKU-00001"}, "capture": {"sku": "$.sku"}},
+        {"name": "math", "request": {"url": "/api/stock/{{ sku - 1 }}"}},
+    )
+    first, second = run(loaded, demo_shop)
+    assert first.outcome == "passed"
+    assert (second.outcome, second.unreachable) == ("error", False)
+    assert second.reason.startswith("template: TypeError")
+
+
+def test_equals_null_matches_a_json_null(demo_shop: str) -> None:
+    loaded = journey(
+        {
+            "name": "sale",
+            "surface": "pos",
+            "request": {
+                "method": "POST",
+                "url": "/pos/v1/sales/batches",
+                "headers": {"Idempotency-Key": "{{ uuid() }}"},
+                "json": {"store": "S1", "sales": [{"sku": "SKU-00001", "qty": 1}]},
+            },
+            "capture": {"batch": "$.batch_id"},
+        },
+        {
+            "name": "pending",
+            "request": {"url": "/pos/v1/sales/batches/{{ batch }}"},
+            "expect": {"json": {"$.applied_at": None}},
+        },
+    )
+    assert [r.outcome for r in run(loaded, demo_shop)] == ["passed", "passed"]

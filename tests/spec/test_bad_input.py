@@ -137,6 +137,22 @@ CASES = [
         20,
         "unknown key 'p59'",
     ),
+    (
+        "from without regex",
+        'capture: {sku: "$.items[0].sku"}',
+        "capture: {sku: {json: $.a, from: url}}",
+        13,
+        20,
+        "from is only valid with regex",
+    ),
+    (
+        "attr outside html",
+        "{exists: true}",
+        "{exists: true, attr: href}",
+        12,
+        14,
+        "attr is only valid in html checks",
+    ),
     ("not a mapping", BASE, "- just\n- a list\n", 1, 1, "expected a journey mapping"),
 ]
 
@@ -251,3 +267,30 @@ def test_the_command_line_exits_2_without_traceback(journey_dir: Path) -> None:
     assert done.stderr.splitlines() == [
         f"{path}:16:22: http[1].expect.status: expected an integer, got 'ok'"
     ]
+
+
+def test_a_var_may_use_the_vars_before_it_only(
+    journey_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = journey_dir / "probe.yaml"
+    path.write_text(
+        BASE.replace("channel: web", "channel: web\nvars: {a: x, b: '{{ a }}-{{ c }}', c: y}")
+    )
+    code, lines = _validate(path, capsys)
+    assert code == 2
+    assert lines == [f"{path}:3:17: vars.b: undefined template variable 'c'"]
+
+
+def test_a_busy_port_is_invalid_input_not_a_crash(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as stop:
+            main(["demo-shop", "--port", str(port)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        f"--port:1:1: port: cannot listen on 127.0.0.1:{port}"
+    )
