@@ -150,7 +150,7 @@ CASES = [
         "{exists: true}",
         "{exists: true, attr: href}",
         12,
-        14,
+        13,
         "attr is only valid in html checks",
     ),
     ("not a mapping", BASE, "- just\n- a list\n", 1, 1, "expected a journey mapping"),
