@@ -181,62 +181,26 @@ def test_secret_header_value_appears_in_no_artefact_or_console_line(
     assert "4242424242424242" not in (out / "results.json").read_text() + done.stdout
 
 
-def test_ctrl_c_writes_what_was_measured_and_exits_130(demo_shop: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_run_writes_what_was_measured_and_exits_130(
+    demo_shop: str, tmp_path: Path, stop: signal.Signals
+) -> None:
+    run = ["run", str(JOURNEYS / "search.yaml"), "--target", demo_shop, "--repeat", "100000"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "runner",
-            "run",
-            str(JOURNEYS / "search.yaml"),
-            "--target",
-            demo_shop,
-            "--repeat",
-            "100000",
-            "--out",
-            str(tmp_path),
-        ],
+        [sys.executable, "-m", "runner", *run, "--out", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
     )
     time.sleep(3)  # some runs measured, the loop still going
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stdout + stderr
     data = results(tmp_path)
     assert data["verdict"] == "interrupted"
     assert by_name(data)["search"]["attempts"] > 0
     assert "INTERRUPTED" in stdout
-
-
-def test_sigterm_is_handled_like_ctrl_c(demo_shop: str, tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "runner",
-            "run",
-            str(JOURNEYS / "cart.yaml"),
-            "--target",
-            demo_shop,
-            "--repeat",
-            "100000",
-            "--out",
-            str(tmp_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    time.sleep(3)
-    proc.terminate()
-    stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130, stdout + stderr
-    assert results(tmp_path)["verdict"] == "interrupted"
-    assert by_name(results(tmp_path))["cart"]["attempts"] > 0
 
 
 def test_report_rerenders_junit_from_results(demo_shop: str, tmp_path: Path) -> None:
