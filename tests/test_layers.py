@@ -10,6 +10,7 @@ RUNNER = Path(__file__).resolve().parent.parent / "runner"
 RANKS = {
     "runner": 0,  # the package itself: __version__ only
     "runner.errors": 0,
+    "runner.redact": 0,
     "runner.spec": 1,
     "runner.histogram": 1,
     "runner.results": 2,

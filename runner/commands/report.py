@@ -11,8 +11,8 @@ from rich.console import Console
 from runner.errors import Problem, SpecError
 from runner.outputs.console import print_summary
 from runner.outputs.junit import write_junit
-from runner.outputs.redact import Redactor
 from runner.outputs.results_json import read_results, write_results
+from runner.redact import Redactor
 
 
 def report_command(args: argparse.Namespace, console: Console | None = None) -> str:

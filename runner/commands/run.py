@@ -18,12 +18,13 @@ from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
 from runner.outputs.junit import write_junit
-from runner.outputs.redact import Redactor, secret_values
 from runner.outputs.results_json import build_results, write_results
+from runner.redact import Redactor
 from runner.results import JourneyTally
 from runner.slo import RunVerdict, evaluate_journey, journey_verdict, run_verdict
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
+from runner.spec.secrets import secret_values
 
 
 def select_journeys(

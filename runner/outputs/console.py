@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from runner.outputs.redact import Redactor
+from runner.redact import Redactor
 
 _VERDICT_STYLE = {
     "pass": "bold green",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from runner.outputs.redact import Redactor
+from runner.redact import Redactor
 
 
 def render_junit(results: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import __version__
-from runner.outputs.redact import Redactor
+from runner.redact import Redactor
 from runner.results import JourneyTally, StepTally
 from runner.slo import JourneyVerdict, Objective, RunVerdict
 from runner.spec.loader import LoadedJourney

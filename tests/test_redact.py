@@ -5,7 +5,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runner.outputs.redact import Redactor
+from runner.redact import Redactor
 
 
 def test_known_secrets_and_their_json_escaped_forms_are_masked() -> None:
