@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean
+.PHONY: demo test lint setup clean chromium
 
 setup: $(STAMP)
 
@@ -16,10 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Browsers are never downloaded: Debian's chromium is installed when no Chromium is found.
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		test -n "$$JOURNEY_BROWSER" || (apt-get update && apt-get install -y chromium)
+
+demo: $(STAMP) chromium
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

@@ -109,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=_positive_int, default=1, metavar="N")
     run.add_argument("--out", metavar="DIR")
     run.add_argument("--tag", action="append", default=[], metavar="T")
+    run.add_argument(
+        "--trace",
+        choices=["on-failure", "off"],
+        default="on-failure",
+        help="keep a Playwright trace of failed browser runs (default) or record none",
+    )
+    run.add_argument(
+        "--browser-path",
+        metavar="PATH",
+        help="Chromium to use (default: JOURNEY_BROWSER, then found)",
+    )
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="re-render the outputs of a results.json")

@@ -18,6 +18,21 @@ Outcome = Literal["passed", "failed", "error", "skipped"]
 Engine = Literal["http", "browser"]
 
 MAX_FAILURES_KEPT = 20  # per journey: enough to diagnose, bounded for a 10,000-run report
+PAGE_METRICS = ("ttfb_s", "dom_content_loaded_s", "load_s", "lcp_s", "cls")
+
+
+@dataclass(frozen=True, slots=True)
+class PageTiming:
+    """What the browser reported for the page a step ended on (None where it reported nothing).
+
+    Seconds from the navigation's start, except `cls` (cumulative layout shift, unitless).
+    """
+
+    ttfb_s: float | None = None
+    dom_content_loaded_s: float | None = None
+    load_s: float | None = None
+    lcp_s: float | None = None
+    cls: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +59,9 @@ class StepResult:
     attempts: int = 1
     redirects: tuple[str, ...] = ()
     artefacts: tuple[str, ...] = ()
+    page: PageTiming | None = None  # browser steps that navigated
+    console_errors: tuple[str, ...] = ()
+    failed_requests: tuple[str, ...] = ()  # "GET /path 503", "GET /x net::ERR_…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +109,13 @@ class StepTally:
     freshness: Histogram = field(default_factory=Histogram)
     reasons: Counter[str] = field(default_factory=Counter)
     redirects: tuple[str, ...] = ()  # the chain the latest run followed, e.g. ("303 /cart/items",)
+    page: dict[str, Histogram] = field(default_factory=dict)  # PAGE_METRICS, when navigated
+
+    def add_page(self, timing: PageTiming) -> None:
+        for metric in PAGE_METRICS:
+            value = getattr(timing, metric)
+            if value is not None:
+                self.page.setdefault(metric, Histogram()).add(value)
 
 
 @dataclass(slots=True)
@@ -107,6 +132,8 @@ class JourneyTally:
     steps: dict[str, StepTally] = field(default_factory=dict)
     failures: list[FailureRecord] = field(default_factory=list)
     failure_count: int = 0
+    console_errors: Counter[str] = field(default_factory=Counter)
+    failed_requests: Counter[str] = field(default_factory=Counter)
 
     def add(self, run: JourneyRun) -> None:
         self.attempts += 1
@@ -121,6 +148,10 @@ class JourneyTally:
             tally.attempts += 1
             tally.latency.add(step.duration_s)
             tally.redirects = step.redirects
+            if step.page is not None:
+                tally.add_page(step.page)
+            self.console_errors.update(step.console_errors)
+            self.failed_requests.update(step.failed_requests)
             if step.freshness_s is not None:
                 tally.freshness.add(step.freshness_s)
                 self.freshness.add(step.freshness_s)

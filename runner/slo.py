@@ -7,12 +7,14 @@ objectives so a reader sees how much failure is still affordable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from runner.histogram import Histogram
-from runner.results import JourneyTally
+from runner.results import Engine, JourneyTally, StepTally
 from runner.spec.journey import Journey
+from runner.spec.loader import LoadedJourney
 from runner.spec.slo import JourneySlo, Percentiles
 
 Kind = Literal["success", "latency", "freshness"]
@@ -30,6 +32,7 @@ class Objective:
 
     name: str
     journey: str
+    engine: Engine
     step: str | None
     kind: Kind
     stat: str  # "ratio", "p50" … "p99", "max"
@@ -42,93 +45,80 @@ class Objective:
 
 
 def evaluate_journey(journey: Journey, tally: JourneyTally) -> list[Objective]:
-    """Every objective of `journey` judged on `tally`, in declaration order."""
+    """Every objective of `journey` for the tally's engine, judged, in declaration order.
+
+    Step objectives apply to the flows that have the step; freshness to flows that poll.
+    """
     slo = journey.slo or DEFAULT_SLO
-    name = journey.journey
-    out: list[Objective] = []
+    judge = _Judge(journey.journey, tally.engine)
+    flow = journey.http if tally.engine == "http" else journey.browser
+    steps = {step.name: step for step in flow}
     success = DEFAULT_SUCCESS if slo.success is None else slo.success
-    out.append(_success(name, None, success, tally.successes, tally.attempts))
+    out = [judge.success(None, success, tally.successes, tally.attempts)]
     if slo.latency is not None:
-        out += _bounds(name, None, "latency", slo.latency, tally.latency)
-    if slo.freshness is not None:
-        out += _bounds(name, None, "freshness", slo.freshness, tally.freshness)
+        out += judge.bounds(None, "latency", slo.latency, tally.latency)
+    if slo.freshness is not None and any(step.until for step in flow):
+        out += judge.bounds(None, "freshness", slo.freshness, tally.freshness)
     for step_name, step_slo in slo.steps.items():
-        step = tally.steps.get(step_name)
-        attempts = step.attempts if step else 0
-        failures = step.failures if step else 0
+        if step_name not in steps:
+            continue  # the step belongs to the journey's other flow
+        step = tally.steps.get(step_name) or StepTally(step_name)
         if step_slo.success is not None:
-            out.append(_success(name, step_name, step_slo.success, attempts - failures, attempts))
-        latency = step.latency if step else Histogram()
-        out += _bounds(name, step_name, "latency", step_slo, latency)
+            passed = step.attempts - step.failures
+            out.append(judge.success(step_name, step_slo.success, passed, step.attempts))
+        out += judge.bounds(step_name, "latency", step_slo, step.latency)
         if step_slo.freshness is not None:
-            freshness = step.freshness if step else Histogram()
-            out += _bounds(name, step_name, "freshness", step_slo.freshness, freshness)
+            out += judge.bounds(step_name, "freshness", step_slo.freshness, step.freshness)
     return out
 
 
-def _label(journey: str, step: str | None) -> str:
-    return journey if step is None else f"{journey} / {step}"
+class _Judge:
+    """Builds the objectives of one journey on one engine."""
 
+    def __init__(self, journey: str, engine: Engine) -> None:
+        self.journey = journey
+        self.engine = engine
 
-def _success(
-    journey: str, step: str | None, target: float, successes: int, attempts: int
-) -> Objective:
-    label = f"{_label(journey, step)} success"
-    if attempts == 0:
+    def label(self, step: str | None) -> str:
+        base = f"{self.journey} [{self.engine}]"
+        return base if step is None else f"{base} / {step}"
+
+    def success(self, step: str | None, target: float, successes: int, attempts: int) -> Objective:
+        label = f"{self.label(step)} success"
+        common = (label, self.journey, self.engine, step, "success", "ratio", target)
+        if attempts == 0:
+            return Objective(*common, None, 0, False, "no data")  # type: ignore[arg-type]
+        actual = successes / attempts
+        budget, spent = 1.0 - target, 1.0 - actual
+        if budget > 0:
+            remaining = 1.0 - spent / budget
+        else:
+            remaining = 1.0 if spent == 0 else 0.0
+        detail = f"{successes} of {attempts} runs passed"
         return Objective(
-            label, journey, step, "success", "ratio", target, None, 0, False, "no data"
+            *common,  # type: ignore[arg-type]
+            round(actual, 6),
+            attempts,
+            actual >= target,
+            detail,
+            round(remaining, 4),
         )
-    actual = successes / attempts
-    budget = 1.0 - target
-    spent = 1.0 - actual
-    if budget > 0:
-        remaining = 1.0 - spent / budget
-    else:
-        remaining = 1.0 if spent == 0 else 0.0
-    return Objective(
-        label,
-        journey,
-        step,
-        "success",
-        "ratio",
-        target,
-        round(actual, 6),
-        attempts,
-        actual >= target,
-        f"{successes} of {attempts} runs passed",
-        round(remaining, 4),
-    )
 
-
-def _bounds(
-    journey: str, step: str | None, kind: Kind, bounds: Percentiles, histogram: Histogram
-) -> list[Objective]:
-    out = []
-    for stat, limit in bounds.bounds():
-        label = f"{_label(journey, step)} {kind} {stat}"
-        value = histogram.value(stat)
-        if value is None:
-            out.append(
-                Objective(label, journey, step, kind, stat, limit, None, 0, False, "no data")
-            )
-            continue
-        met = value <= limit
-        detail = f"{stat} {value:.3f}s {'within' if met else 'over'} {limit:g}s"
-        out.append(
-            Objective(
-                label,
-                journey,
-                step,
-                kind,
-                stat,
-                limit,
-                round(value, 6),
-                histogram.count,
-                met,
-                detail,
-            )
-        )
-    return out
+    def bounds(
+        self, step: str | None, kind: Kind, bounds: Percentiles, histogram: Histogram
+    ) -> list[Objective]:
+        out = []
+        for stat, limit in bounds.bounds():
+            common = (f"{self.label(step)} {kind} {stat}", self.journey, self.engine, step)
+            value = histogram.value(stat)
+            if value is None:
+                out.append(Objective(*common, kind, stat, limit, None, 0, False, "no data"))
+                continue
+            met = value <= limit
+            detail = f"{stat} {value:.3f}s {'within' if met else 'over'} {limit:g}s"
+            rounded = round(value, 6)
+            out.append(Objective(*common, kind, stat, limit, rounded, histogram.count, met, detail))
+        return out
 
 
 JourneyVerdict = Literal["pass", "fail", "error"]
@@ -149,3 +139,29 @@ def run_verdict(verdicts: list[JourneyVerdict], *, interrupted: bool) -> RunVerd
     if verdicts and all(v == "error" for v in verdicts):
         return "error"
     return "pass" if verdicts and all(v == "pass" for v in verdicts) else "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One journey on one engine, judged: what outputs report per journey entry."""
+
+    journey: LoadedJourney
+    tally: JourneyTally
+    objectives: list[Objective]
+    verdict: JourneyVerdict
+
+
+def judge_runs(
+    journeys: Sequence[LoadedJourney], tallies: Mapping[tuple[str, str], JourneyTally]
+) -> list[Judged]:
+    """Judge every (journey, engine) tally, in journey order, http before browser."""
+    judged = []
+    for journey in journeys:
+        for engine in journey.spec.flows():
+            tally = tallies.get((journey.name, engine))
+            if tally is None:
+                continue  # this engine was not asked for
+            objectives = evaluate_journey(journey.spec, tally)
+            verdict = journey_verdict(tally, objectives)
+            judged.append(Judged(journey, tally, objectives, verdict))
+    return judged

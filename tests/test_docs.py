@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from runner.spec import load_journey_text, load_targets
+from runner.spec.browser import BrowserCapture, BrowserExpect, BrowserStep, BrowserUntil, Locate
 from runner.spec.data import DataFeeder
 from runner.spec.journey import Capture, Check, Expect, HttpRequest, HttpStep, Journey, Until
 from runner.spec.slo import JourneySlo, Percentiles, StepSlo
@@ -26,6 +27,11 @@ MODELS: list[type[BaseModel]] = [
     Check,
     Capture,
     Until,
+    BrowserStep,
+    Locate,
+    BrowserExpect,
+    BrowserCapture,
+    BrowserUntil,
     DataFeeder,
     JourneySlo,
     StepSlo,

@@ -7,12 +7,14 @@ and written: outputs are produced after the loop, from the tallies, in every cas
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
 
+from runner.engines.browser import BrowserSession
 from runner.engines.probe import run_probes
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
@@ -20,49 +22,77 @@ from runner.outputs.console import RedactingWriter, print_summary
 from runner.outputs.junit import write_junit
 from runner.outputs.results_json import build_results, write_results
 from runner.redact import Redactor
-from runner.results import JourneyTally
-from runner.slo import RunVerdict, evaluate_journey, journey_verdict, run_verdict
+from runner.results import Engine, JourneyTally
+from runner.slo import RunVerdict, judge_runs, run_verdict
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
 from runner.spec.secrets import secret_values
 
+ENGINES: dict[str, tuple[Engine, ...]] = {
+    "http": ("http",),
+    "browser": ("browser",),
+    "all": ("http", "browser"),
+}
+
 
 def select_journeys(
-    journeys: list[LoadedJourney], tags: list[str], engine: str
+    journeys: list[LoadedJourney], tags: list[str], engines: tuple[Engine, ...]
 ) -> list[LoadedJourney]:
-    """Journeys carrying any of `tags` (all when none given) that have a flow for `engine`.
+    """Journeys carrying any of `tags` (all when none given) with a flow for one of `engines`.
 
     Raises SpecError when the selection is empty: running nothing must not pass.
     """
-    chosen = [j for j in journeys if not tags or set(tags) & set(j.spec.tags)]
-    if engine == "browser":
-        chosen = []  # browser flows arrive with the browser engine
+    chosen = [
+        j
+        for j in journeys
+        if (not tags or set(tags) & set(j.spec.tags)) and set(engines) & set(j.spec.flows())
+    ]
     if not chosen:
-        wanted = f"tag {', '.join(tags)}" if tags else f"a {engine} flow"
-        message = f"no journey selected: none has {wanted}"
+        flows = " or ".join(f"a {engine} flow" for engine in engines)
+        wanted = f"tag {', '.join(tags)} and {flows}" if tags else flows
         flag = "tag" if tags else "engine"
-        raise SpecError([Problem(f"--{flag}", 1, 1, (flag,), message)])
+        raise SpecError([Problem(f"--{flag}", 1, 1, (flag,), f"no journey has {wanted}")])
     return chosen
 
 
 def run_command(args: argparse.Namespace, console: Console | None = None) -> RunVerdict:
     """Run `journey run` as parsed by the CLI; return the run's verdict."""
-    journeys = select_journeys(load_journeys(args.paths), args.tag, args.engine)
+    engines = ENGINES[args.engine]
+    journeys = select_journeys(load_journeys(args.paths), args.tag, engines)
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
     redactor = Redactor(secret_values(journeys, target))
     console = console or Console(file=RedactingWriter(sys.stdout, redactor))  # type: ignore[arg-type]
-    tallies = {journey.name: JourneyTally(journey.name, "http") for journey in journeys}
+    out_dir = prepare_out_dir(args.out, "run")
+    tallies: dict[tuple[str, str], JourneyTally] = {
+        (j.name, engine): JourneyTally(j.name, engine)
+        for j in journeys
+        for engine in j.spec.flows()
+        if engine in engines
+    }
     started = time.time()
     interrupted = False
-    try:
-        for run in run_probes(journeys, target, repeat=args.repeat):
-            tallies[run.journey].add(run)
-    except KeyboardInterrupt:
-        interrupted = True
+    with contextlib.ExitStack() as stack:
+        browser = None
+        if any(engine == "browser" for _, engine in tallies):
+            session = BrowserSession(
+                artefacts=out_dir / "artefacts",
+                scrub=redactor.scrub,
+                browser_path=args.browser_path,
+                trace=args.trace == "on-failure",
+            )
+            stack.callback(session.close)
+            browser = session.run_journey
+        try:
+            runs = run_probes(
+                journeys, target, repeat=args.repeat, engines=engines, browser=browser
+            )
+            for run in runs:
+                tallies[(run.journey, run.engine)].add(run)
+        except KeyboardInterrupt:
+            interrupted = True
     ended = time.time()
-    objectives = {j.name: evaluate_journey(j.spec, tallies[j.name]) for j in journeys}
-    verdicts = {j.name: journey_verdict(tallies[j.name], objectives[j.name]) for j in journeys}
-    verdict = run_verdict(list(verdicts.values()), interrupted=interrupted)
+    judged = judge_runs(journeys, tallies)
+    verdict = run_verdict([entry.verdict for entry in judged], interrupted=interrupted)
     reason = ""
     if verdict == "error":
         first = next(f for t in tallies.values() for f in t.failures)
@@ -73,13 +103,10 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
         started=started,
         ended=ended,
         verdict=verdict,
-        journeys=journeys,
-        tallies=tallies,
-        objectives=objectives,
-        verdicts=verdicts,
+        judged=judged,
+        out_dir=out_dir,
         reason=reason,
     )
-    out_dir = prepare_out_dir(args.out, "run")
     write_results(results, out_dir / "results.json", redactor)
     write_junit(results, out_dir / "junit.xml", redactor)
     print_summary(results, console, str(out_dir))

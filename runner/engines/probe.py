@@ -7,32 +7,18 @@ JourneyRuns; judging and writing are other modules' work.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 import httpx
 
 from runner.engines.http import run_http_flow
+from runner.engines.variables import start_variables
 from runner.results import JourneyRun
 from runner.spec.data import FeederExhausted
 from runner.spec.loader import LoadedJourney
 from runner.spec.target import Target
-from runner.spec.template import render_value
 
 USER_AGENT = "journey-probe/0.1 (+synthetic)"
-
-
-def start_variables(journey: LoadedJourney, iteration: int) -> dict[str, Any]:
-    """Variables a run starts with: its iteration, one row per data feeder, rendered vars.
-
-    Raises FeederExhausted when a unique feeder has no row left.
-    """
-    variables: dict[str, Any] = {"iteration": iteration}
-    for name, feeder in journey.feeders.items():
-        variables[name] = feeder.draw()
-    for key, value in journey.spec.vars.items():
-        variables[key] = render_value(value, variables)
-    return variables
 
 
 def new_client() -> httpx.Client:
@@ -54,19 +40,36 @@ def run_http_journey(
     return JourneyRun(journey.name, "http", iteration, started, time.perf_counter() - t0, steps)
 
 
+BrowserRunner = Callable[[LoadedJourney, Target, int], JourneyRun]
+"""Runs one journey's browser flow once: `BrowserSession.run_journey`."""
+
+
 def run_probes(
-    journeys: Sequence[LoadedJourney], target: Target, *, repeat: int = 1
+    journeys: Sequence[LoadedJourney],
+    target: Target,
+    *,
+    repeat: int = 1,
+    engines: Collection[str] = ("http",),
+    browser: BrowserRunner | None = None,
 ) -> Iterator[JourneyRun]:
-    """Run every journey `repeat` times, round-robin, yielding each run as it ends.
+    """Run every journey's flows (those in `engines`) `repeat` times, round-robin.
 
     Round-robin rather than journey after journey, so a target that degrades during the run
-    shows in every journey alike. The caller may stop iterating at any time (Ctrl-C).
+    shows in every journey alike. Yields each run as it ends; the caller may stop iterating
+    at any time (Ctrl-C). `browser` runs browser flows; without it they are not run.
     """
     clients = {journey.name: new_client() for journey in journeys}
     try:
         for iteration in range(repeat):
             for journey in journeys:
-                yield run_http_journey(journey, target, iteration, client=clients[journey.name])
+                for engine in journey.spec.flows():
+                    if engine not in engines:
+                        continue
+                    if engine == "http":
+                        client = clients[journey.name]
+                        yield run_http_journey(journey, target, iteration, client=client)
+                    elif browser is not None:
+                        yield browser(journey, target, iteration)
     finally:
         for client in clients.values():
             client.close()

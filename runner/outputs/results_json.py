@@ -16,9 +16,8 @@ from typing import Any
 
 from runner import __version__
 from runner.redact import Redactor
-from runner.results import JourneyTally, StepTally
-from runner.slo import JourneyVerdict, Objective, RunVerdict
-from runner.spec.loader import LoadedJourney
+from runner.results import FailureRecord, StepTally
+from runner.slo import Judged, RunVerdict
 from runner.spec.target import Target
 
 SCHEMA_VERSION = 1
@@ -36,19 +35,15 @@ def build_results(
     started: float,
     ended: float,
     verdict: RunVerdict,
-    journeys: Sequence[LoadedJourney],
-    tallies: Mapping[str, JourneyTally],
-    objectives: Mapping[str, list[Objective]],
-    verdicts: Mapping[str, JourneyVerdict],
+    judged: Sequence[Judged],
+    out_dir: Path,
     reason: str = "",
 ) -> dict[str, Any]:
-    """The results document of one run; journeys that never ran appear with zero attempts."""
-    entries = []
-    for journey in journeys:
-        tally = tallies.get(journey.name) or JourneyTally(journey.name, "http")
-        entries.append(
-            _journey_entry(journey, tally, objectives.get(journey.name, []), target, verdicts)
-        )
+    """The results document of one run: one entry per journey and engine that was asked for.
+
+    Artefact paths (screenshots, traces) are written relative to `out_dir`, where results.json
+    lands, so a report folder can be moved or archived whole.
+    """
     return {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "journey", "version": __version__},
@@ -59,45 +54,55 @@ def build_results(
         "duration_s": round(ended - started, 3),
         "verdict": verdict,
         "reason": reason,
-        "objectives": [asdict(o) for name in objectives for o in objectives[name]],
-        "journeys": entries,
+        "objectives": [asdict(o) for entry in judged for o in entry.objectives],
+        "journeys": [_journey_entry(entry, target, out_dir) for entry in judged],
         "load": None,
         "canary": None,
     }
 
 
-def _journey_entry(
-    journey: LoadedJourney,
-    tally: JourneyTally,
-    objectives: list[Objective],
-    target: Target,
-    verdicts: Mapping[str, JourneyVerdict],
-) -> dict[str, Any]:
-    spec = journey.spec
+def _journey_entry(entry: Judged, target: Target, out_dir: Path) -> dict[str, Any]:
+    spec, tally = entry.journey.spec, entry.tally
+    flow = spec.step_names(tally.engine)
     return {
-        "name": journey.name,
+        "name": entry.journey.name,
         "description": spec.description,
         "channel": spec.channel,
         "tags": list(spec.tags),
         "tenant": target.tenant,
         "engine": tally.engine,
-        "file": journey.path,
-        "verdict": verdicts.get(journey.name, "fail"),
+        "file": entry.journey.path,
+        "verdict": entry.verdict,
         "attempts": tally.attempts,
         "successes": tally.successes,
         "success_ratio": round(tally.successes / tally.attempts, 6) if tally.attempts else None,
         "latency_s": tally.latency.summary(),
         "freshness_s": tally.freshness.summary() if tally.freshness.count else None,
-        "steps": [
-            _step_entry(tally.steps.get(step.name) or StepTally(step.name)) for step in spec.http
-        ],
-        "failures": [
-            {**asdict(f), "started": iso(f.started), "screenshot": None, "trace": None}
-            for f in tally.failures
-        ],
+        "steps": [_step_entry(tally.steps.get(name) or StepTally(name)) for name in flow],
+        "failures": [_failure_entry(failure, out_dir) for failure in tally.failures],
         "failure_count": tally.failure_count,
-        "objectives": [asdict(o) for o in objectives],
+        "console_errors": dict(tally.console_errors.most_common(10)),
+        "failed_requests": dict(tally.failed_requests.most_common(10)),
+        "objectives": [asdict(o) for o in entry.objectives],
     }
+
+
+def _failure_entry(failure: FailureRecord, out_dir: Path) -> dict[str, Any]:
+    artefacts = [_relative(path, out_dir) for path in failure.artefacts]
+    return {
+        **asdict(failure),
+        "artefacts": artefacts,
+        "started": iso(failure.started),
+        "screenshot": next((a for a in artefacts if a.endswith(".png")), None),
+        "trace": next((a for a in artefacts if a.endswith(".zip")), None),
+    }
+
+
+def _relative(path: str, out_dir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(out_dir.resolve()).as_posix()
+    except ValueError:
+        return path  # kept elsewhere on purpose: leave it as given
 
 
 def _step_entry(step: StepTally) -> dict[str, Any]:
@@ -109,6 +114,7 @@ def _step_entry(step: StepTally) -> dict[str, Any]:
         "freshness_s": step.freshness.summary() if step.freshness.count else None,
         "reasons": dict(step.reasons.most_common(5)),
         "redirects": list(step.redirects),
+        "page": {m: h.summary() for m, h in step.page.items()} or None,
     }
 
 

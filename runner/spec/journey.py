@@ -22,11 +22,13 @@ from pydantic import (
 )
 from selectolax.lexbor import LexborHTMLParser
 
+from runner.spec.browser import BrowserStep, default_step_name
 from runner.spec.data import DataFeeder
 from runner.spec.slo import JourneySlo
 from runner.spec.units import Duration
 
 Surface = Literal["storefront", "api", "pos", "export"]
+Engine = Literal["http", "browser"]
 Channel = Literal["web", "pos", "marketplace", "backoffice"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -280,7 +282,31 @@ class Journey(BaseModel):
     slo: JourneySlo | None = None
     vars: dict[str, Any] = {}
     data: dict[str, DataFeeder] = {}
-    http: list[HttpStep] = Field(min_length=1)
+    timeout: Duration = 60.0  # a whole run's budget: a hung page fails the run, never the tool
+    http: list[HttpStep] = []
+    browser: list[BrowserStep] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_browser_steps(cls, value: object) -> object:
+        # Unnamed browser steps are labelled by their action; repeats get " (2)", " (3)".
+        if not isinstance(value, dict) or not isinstance(value.get("browser"), list):
+            return value
+        seen: dict[str, int] = {}
+        steps = []
+        for step in value["browser"]:
+            if isinstance(step, dict) and "name" not in step:
+                label = default_step_name(step)
+                seen[label] = seen.get(label, 0) + 1
+                step = {"name": label if seen[label] == 1 else f"{label} ({seen[label]})", **step}
+            steps.append(step)
+        return {**value, "browser": steps}
+
+    @model_validator(mode="after")
+    def _has_a_flow(self) -> Journey:
+        if not self.http and not self.browser:
+            raise ValueError("expected an http: or browser: flow with at least one step")
+        return self
 
     @field_validator("journey")
     @classmethod
@@ -296,3 +322,11 @@ class Journey(BaseModel):
     def name(self) -> str:
         """The journey's name, as reports and labels show it."""
         return self.journey
+
+    def flows(self) -> list[Engine]:
+        """The engines this journey has a flow for, http first."""
+        return [engine for engine in ("http", "browser") if getattr(self, engine)]
+
+    def step_names(self, engine: str) -> list[str]:
+        """Names of the steps of one flow, in order."""
+        return [step.name for step in (self.http if engine == "http" else self.browser)]

@@ -149,22 +149,33 @@ class _Checker:
             for loc, value in _strings(raw["vars"][name], ("vars", name)):
                 self.check_template(loc, value, earlier, columns)
             earlier.add(name)
-        steps: dict[str, int] = {}
-        for index, step in enumerate(journey.http):
-            raw_step = raw["http"][index]
+        polled: dict[str, bool] = {}  # step name → has until: (in any flow)
+        for flow in ("http", "browser"):
+            for name, has_until in self.check_flow(flow, set(defined), columns).items():
+                polled[name] = polled.get(name, False) or has_until
+        self.check_slo(polled)
+
+    def check_flow(
+        self, flow: str, defined: set[str], columns: dict[str, frozenset[str]]
+    ) -> dict[str, bool]:
+        """Check one flow's steps in order; return its step names and whether each polls."""
+        steps: dict[str, bool] = {}
+        raw_steps = self.document.data.get(flow) or []
+        for index, step in enumerate(getattr(self.journey, flow)):
             if step.name in steps:
-                self.problem(("http", index, "name"), f"duplicate step name {step.name!r}")
-            for part in ("request", "expect"):
-                for loc, value in _strings(raw_step.get(part), ("http", index, part)):
-                    self.check_template(loc, value, defined, columns)
-            if step.until and step.until.since is not None and step.until.since not in steps:
-                self.problem(
-                    ("http", index, "until", "since"),
-                    f"no earlier step named {step.until.since!r}",
-                )
-            steps.setdefault(step.name, index)
+                self.problem((flow, index, "name"), f"duplicate step name {step.name!r}")
+            raw_step = raw_steps[index] if index < len(raw_steps) else {}
+            for part, value in raw_step.items():
+                if part in ("name", "capture", "until"):
+                    continue
+                for loc, text in _strings(value, (flow, index, part)):
+                    self.check_template(loc, text, defined, columns)
+            since = step.until.since if step.until else None
+            if since is not None and since not in steps:
+                self.problem((flow, index, "until", "since"), f"no earlier step named {since!r}")
+            steps.setdefault(step.name, step.until is not None)
             defined |= set(step.capture)
-        self.check_slo(steps)
+        return steps
 
     def check_template(
         self, loc: Loc, source: str, defined: set[str], columns: dict[str, frozenset[str]]
@@ -184,17 +195,17 @@ class _Checker:
             if ref not in os.environ:
                 self.problem(loc, f"environment variable {ref} is not set")
 
-    def check_slo(self, steps: dict[str, int]) -> None:
+    def check_slo(self, polled: dict[str, bool]) -> None:
         slo = self.journey.slo
         if slo is None:
             return
         for name, step_slo in slo.steps.items():
             loc: Loc = ("slo", "steps", name)
-            if name not in steps:
+            if name not in polled:
                 self.problem(loc, f"no step named {name!r} in this journey", key=True)
-            elif step_slo.freshness and self.journey.http[steps[name]].until is None:
+            elif step_slo.freshness and not polled[name]:
                 self.problem((*loc, "freshness"), f"step {name!r} has no until:, so no freshness")
-        if slo.freshness and not any(step.until for step in self.journey.http):
+        if slo.freshness and not any(polled.values()):
             self.problem(("slo", "freshness"), "no step has until:, so there is no freshness")
 
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ def results(out: Path) -> dict[str, Any]:
     return data
 
 
-def by_name(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {j["name"]: j for j in data["journeys"]}
+def by_name(data: dict[str, Any], engine: str = "http") -> dict[str, dict[str, Any]]:
+    return {j["name"]: j for j in data["journeys"] if j["engine"] == engine}
 
 
 def test_shipped_journeys_pass_against_the_demo_shop(demo_shop: str, tmp_path: Path) -> None:
@@ -55,7 +56,8 @@ def test_shipped_journeys_pass_against_the_demo_shop(demo_shop: str, tmp_path: P
     assert data["schema"] == 1 and data["command"] == "run" and data["verdict"] == "pass"
     journeys = by_name(data)
     assert sorted(journeys) == ["cart", "checkout", "order-export", "pos-sync", "search"]
-    assert all(j["verdict"] == "pass" and j["attempts"] == 1 for j in journeys.values())
+    assert sorted(by_name(data, "browser")) == ["cart", "checkout", "search"]
+    assert all(j["verdict"] == "pass" and j["attempts"] == 1 for j in data["journeys"])
     assert journeys["pos-sync"]["freshness_s"]["max"] > 0.2  # the shop applies POS sales later
     steps = {s["name"]: s for s in journeys["checkout"]["steps"]}
     assert steps["add to cart"]["redirects"] == ["303 /cart/items"]  # form post → cart page
@@ -87,6 +89,16 @@ def test_checkout_errors_fail_the_run_and_name_the_step(tmp_path: Path) -> None:
     xmlschema.validate(tmp_path / "out" / "junit.xml", JUNIT_XSD)
     assert "step 'checkout form': expected status 200, got 503" in junit
     assert "checkout / checkout form: expected status 200, got 503" in done.stdout
+    browser = by_name(results(tmp_path / "out"), "browser")["checkout"]
+    failure = browser["failures"][0]
+    assert failure["step"] == "checkout form"
+    assert failure["reason"].startswith("click #checkout-link: #place-order: ")
+    assert failure["reason"].endswith("(GET /checkout 503)")
+    assert (tmp_path / "out" / failure["screenshot"]).read_bytes()[:4] == b"\x89PNG"
+    assert zipfile.is_zipfile(tmp_path / "out" / failure["trace"])
+    assert "GET /checkout 503" in browser["failed_requests"]
+    assert f"{failure['trace']}" not in junit  # junit names the step and reason; paths are in results
+    assert "step 'checkout form': click #checkout-link" in junit
 
 
 @pytest.mark.slow
@@ -99,9 +111,9 @@ def test_pos_lag_beyond_the_slo_fails_pos_sync_on_freshness(tmp_path: Path) -> N
     pos = by_name(results(tmp_path / "out"))["pos-sync"]
     missed = {o["name"] for o in pos["objectives"] if not o["met"]}
     assert missed == {
-        "pos-sync freshness p95",
-        "pos-sync freshness max",
-        "pos-sync / stock visible freshness max",
+        "pos-sync [http] freshness p95",
+        "pos-sync [http] freshness max",
+        "pos-sync [http] / stock visible freshness max",
     }
     assert pos["successes"] == 1  # the sale did arrive: late, not lost
     assert pos["freshness_s"]["max"] > 10.5
@@ -124,6 +136,8 @@ def test_a_target_failing_midway_keeps_what_was_measured(tmp_path: Path) -> None
         done = journey(
             "run",
             str(JOURNEYS / "checkout.yaml"),
+            "--engine",
+            "http",
             "--target",
             url,
             "--repeat",

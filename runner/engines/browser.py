@@ -1,0 +1,287 @@
+"""The browser engine: a journey's browser flow in real Chromium, one fresh context per run.
+
+Per step it records wall time, the page's navigation timing and web vitals (TTFB,
+DOMContentLoaded, load, LCP, CLS) when the step navigated, console errors and failed
+requests. A step that fails leaves a screenshot (sensitive inputs masked) and the run's
+Playwright trace (secrets scrubbed) as artefacts. Step timeouts are capped by the journey's
+own budget, so a hung page fails its step in time and never hangs the run.
+
+Uses Playwright's sync API, so it must never run in a gevent-patched process (see DESIGN.md,
+"Processes"). Imports the spec, results and the redactor; never formats output.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, Playwright, Route, sync_playwright
+
+from runner.engines.browser_actions import (
+    SENSITIVE_INPUTS,
+    act,
+    capture,
+    check_expectations,
+    describe_action,
+)
+from runner.engines.chromium import launch_chromium
+from runner.engines.page_watch import VITALS_INIT_SCRIPT, PageWatch
+from runner.engines.trace import scrub_trace
+from runner.engines.variables import start_variables
+from runner.results import JourneyRun, Outcome, StepResult
+from runner.spec.browser import BrowserStep
+from runner.spec.data import FeederExhausted
+from runner.spec.loader import LoadedJourney
+from runner.spec.target import Target
+from runner.spec.template import render_text
+
+_SLUG = re.compile(r"[^A-Za-z0-9]+")
+_NO_CONNECTION = re.compile(
+    r"net::ERR_(CONNECTION_REFUSED|NAME_NOT_RESOLVED|ADDRESS_UNREACHABLE|CONNECTION_TIMED_OUT)"
+)
+
+
+class BrowserSession:
+    """One Chromium for a whole command; a fresh context (a new shopper) per journey run."""
+
+    def __init__(
+        self,
+        *,
+        artefacts: Path,
+        scrub: Callable[[str], str],
+        browser_path: str | None = None,
+        trace: bool = True,
+    ) -> None:
+        self.artefacts = artefacts
+        self.scrub = scrub
+        self.trace = trace
+        self._playwright: Playwright = sync_playwright().start()
+        try:
+            self._browser = launch_chromium(self._playwright, browser_path)
+        except BaseException:
+            self._playwright.stop()
+            raise
+
+    def close(self) -> None:
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
+
+    def __enter__(self) -> BrowserSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run_journey(self, journey: LoadedJourney, target: Target, iteration: int) -> JourneyRun:
+        """Run the journey's browser flow once, in a new context with tracing on."""
+        started, t0 = time.time(), time.perf_counter()
+        try:
+            variables = start_variables(journey, iteration)
+        except FeederExhausted as exc:
+            return JourneyRun(journey.name, "browser", iteration, started, 0.0, (), reason=str(exc))
+        context = self._browser.new_context()
+        context.add_init_script(VITALS_INIT_SCRIPT)
+        try:
+            _send_target_headers(context.route, target, variables)
+            if self.trace:
+                # DOM snapshots, not a screencast: the viewer still shows each action's page,
+                # at a fraction of the cost (a failure screenshot is taken separately).
+                context.tracing.start(screenshots=False, snapshots=True)
+            page = context.new_page()
+            watch = PageWatch(page)
+            steps = list(self._flow(journey, target, page, watch, variables, iteration, t0))
+            failed = next((s for s in steps if s.outcome != "passed"), None)
+            if failed is not None and self.trace:
+                steps[steps.index(failed)] = self._with_trace(context, failed, journey, iteration)
+            elif self.trace:
+                context.tracing.stop()
+        finally:
+            context.close()
+        duration = time.perf_counter() - t0
+        return JourneyRun(journey.name, "browser", iteration, started, duration, tuple(steps))
+
+    def _flow(
+        self,
+        journey: LoadedJourney,
+        target: Target,
+        page: Page,
+        watch: PageWatch,
+        variables: dict[str, Any],
+        iteration: int,
+        t0: float,
+    ) -> Iterator[StepResult]:
+        deadline = t0 + journey.spec.timeout
+        ended: dict[str, float] = {}
+        previous_end = time.perf_counter()
+        for index, step in enumerate(journey.spec.browser):
+            result = self._step(
+                journey,
+                step,
+                index,
+                target,
+                page,
+                watch,
+                variables,
+                iteration,
+                deadline,
+                ended.get(step.until.since, previous_end)
+                if step.until and step.until.since
+                else previous_end,
+            )
+            yield result
+            if result.outcome != "passed":
+                return
+            previous_end = ended[step.name] = time.perf_counter()
+
+    def _step(
+        self,
+        journey: LoadedJourney,
+        step: BrowserStep,
+        index: int,
+        target: Target,
+        page: Page,
+        watch: PageWatch,
+        variables: dict[str, Any],
+        iteration: int,
+        deadline: float,
+        since: float,
+    ) -> StepResult:
+        started, t0 = time.time(), time.perf_counter()
+        watch.begin_step()
+        budget_s = max(0.001, min(step.timeout, deadline - t0))
+        outcome: Outcome = "passed"
+        reason = ""
+        attempts = 0
+        freshness: float | None = None
+        artefacts: list[str] = []
+        what = describe_action(step)
+        while True:
+            attempts += 1
+            try:
+                act(page, step, target, variables, _remaining_ms(t0, budget_s, step))
+                if step.screenshot is not None:
+                    artefacts.append(self._screenshot(page, journey, iteration, index))
+                if step.expect is not None:
+                    check_expectations(
+                        page, step.expect, variables, _remaining_ms(t0, budget_s, step)
+                    )
+                for name, spec in step.capture.items():
+                    variables[name] = capture(page, spec, _remaining_ms(t0, budget_s, step))
+                outcome, reason = "passed", ""
+            except (PlaywrightError, AssertionError, LookupError) as exc:
+                outcome, reason = "failed", _reason(what, exc, budget_s, watch.failed_requests())
+            except Exception as exc:  # a template that cannot render: the journey's mistake
+                outcome, reason = "error", f"template: {type(exc).__name__}: {exc}"[:300]
+            if outcome == "passed" or step.until is None:
+                break
+            if time.perf_counter() + step.until.interval > t0 + min(budget_s, step.until.timeout):
+                reason = f"not met within {step.until.timeout:g}s ({attempts} polls): {reason}"
+                break
+            page.wait_for_timeout(step.until.interval * 1000)
+        done = time.perf_counter()
+        if step.until is not None and outcome == "passed":
+            freshness = done - since
+        if outcome != "passed":
+            artefacts.append(self._screenshot(page, journey, iteration, index))
+        return StepResult(
+            journey=journey.name,
+            step=step.name,
+            engine="browser",
+            outcome=outcome,
+            started=started,
+            duration_s=done - t0,
+            reason=reason,
+            responded=watch.responded,
+            unreachable=outcome != "passed"
+            and not watch.responded
+            and bool(_NO_CONNECTION.search(reason)),
+            freshness_s=freshness,
+            attempts=attempts,
+            artefacts=tuple(a for a in artefacts if a),
+            page=watch.page_timing(),
+            console_errors=watch.console_errors(),
+            failed_requests=watch.failed_requests(),
+        )
+
+    def _screenshot(self, page: Page, journey: LoadedJourney, iteration: int, index: int) -> str:
+        path = self.artefacts / f"{_slug(journey.name)}-browser-{iteration}-{index + 1}.png"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(path), timeout=5000, mask=[page.locator(SENSITIVE_INPUTS)])
+        except PlaywrightError:
+            return ""  # a page that cannot even be drawn: the reason already says why
+        return str(path)
+
+    def _with_trace(
+        self, context: Any, failed: StepResult, journey: LoadedJourney, iteration: int
+    ) -> StepResult:
+        index = journey.spec.step_names("browser").index(failed.step) + 1
+        destination = self.artefacts / f"{_slug(journey.name)}-browser-{iteration}-{index}.zip"
+        with tempfile.TemporaryDirectory() as folder:
+            raw = Path(folder) / "trace.zip"
+            try:
+                context.tracing.stop(path=str(raw))
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                scrub_trace(raw, destination, self.scrub)
+            except (PlaywrightError, OSError):
+                return failed
+        return _replace_artefacts(failed, (*failed.artefacts, str(destination)))
+
+
+def _replace_artefacts(step: StepResult, artefacts: tuple[str, ...]) -> StepResult:
+    fields = {name: getattr(step, name) for name in StepResult.__slots__}
+    fields["artefacts"] = artefacts
+    return StepResult(**fields)
+
+
+def _remaining_ms(t0: float, budget_s: float, step: BrowserStep) -> float:
+    left = budget_s - (time.perf_counter() - t0)
+    if step.until is not None:
+        left = min(left, max(step.until.interval, 0.25))  # one poll waits briefly, then retries
+    return max(1.0, left * 1000)
+
+
+def _reason(
+    what: str, exc: BaseException, budget_s: float, failed_requests: tuple[str, ...]
+) -> str:
+    """One line: the action, Playwright's first line, what it waited for, a server error seen.
+
+    `click #checkout-link: #place-order: Locator expected to be visible (GET /checkout 503)`
+    tells a reader the page broke, not the selector.
+    """
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    first = lines[0]
+    if "Timeout" in first and "exceeded" in first:
+        first = f"timed out after {budget_s:g}s"
+        waited = next((line.strip(" -") for line in lines if "waiting for" in line), "")
+        if waited:
+            first += f" {waited}"
+    server_errors = [r for r in failed_requests if r.rsplit(" ", 1)[-1].startswith("5")]
+    detail = f" ({server_errors[0]})" if server_errors else ""
+    return f"{what}: {first}{detail}"[:300]
+
+
+def _slug(name: str) -> str:
+    return _SLUG.sub("-", name).strip("-").lower() or "journey"
+
+
+def _send_target_headers(
+    route: Callable[..., Any], target: Target, variables: dict[str, Any]
+) -> None:
+    """Add the target's headers (credentials) to requests for its own origins only."""
+    if not target.headers:
+        return
+    headers = {k: render_text(v, variables) for k, v in target.headers.items()}
+
+    def add(route_: Route) -> None:
+        route_.continue_(headers={**route_.request.headers, **headers})
+
+    for scheme, netloc in target.origins:
+        route(f"{scheme}://{netloc}/**", add)
