@@ -10,6 +10,7 @@ from rich.console import Console
 
 from runner.errors import Problem, SpecError
 from runner.outputs.console import print_summary
+from runner.outputs.html import write_html
 from runner.outputs.junit import write_junit
 from runner.outputs.results_json import read_results, write_results
 from runner.redact import Redactor
@@ -31,5 +32,6 @@ def report_command(args: argparse.Namespace, console: Console | None = None) -> 
     if out_dir.resolve() != path.parent.resolve():
         write_results(results, out_dir / "results.json", redactor)
     write_junit(results, out_dir / "junit.xml", redactor)
+    write_html(results, out_dir / "index.html", redactor, base_dir=path.parent)
     print_summary(results, console or Console(file=sys.stdout), str(out_dir))
     return str(results["verdict"])

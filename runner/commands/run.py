@@ -19,6 +19,7 @@ from runner.engines.probe import run_probes
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
+from runner.outputs.html import write_html
 from runner.outputs.junit import write_junit
 from runner.outputs.results_json import build_results, write_results
 from runner.redact import Redactor
@@ -109,5 +110,6 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
     )
     write_results(results, out_dir / "results.json", redactor)
     write_junit(results, out_dir / "junit.xml", redactor)
+    write_html(results, out_dir / "index.html", redactor)
     print_summary(results, console, str(out_dir))
     return verdict

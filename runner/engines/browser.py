@@ -12,6 +12,8 @@ Uses Playwright's sync API, so it must never run in a gevent-patched process (se
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
 import tempfile
 import time
@@ -30,10 +32,15 @@ from runner.engines.browser_actions import (
     describe_action,
 )
 from runner.engines.chromium import launch_chromium
-from runner.engines.page_watch import VITALS_INIT_SCRIPT, PageWatch
+from runner.engines.page_watch import (
+    FLUSH_SCRIPT,
+    REPORT_BINDING,
+    VITALS_INIT_SCRIPT,
+    PageWatch,
+)
 from runner.engines.trace import scrub_trace
 from runner.engines.variables import start_variables
-from runner.results import JourneyRun, Outcome, StepResult
+from runner.results import JourneyRun, Outcome, PageTiming, StepResult
 from runner.spec.browser import BrowserStep
 from runner.spec.data import FeederExhausted
 from runner.spec.loader import LoadedJourney
@@ -96,7 +103,14 @@ class BrowserSession:
                 context.tracing.start(screenshots=False, snapshots=True)
             page = context.new_page()
             watch = PageWatch(page)
+            page.expose_binding(REPORT_BINDING, watch.on_page_timing)
             steps = list(self._flow(journey, target, page, watch, variables, iteration, t0))
+            if all(step.outcome == "passed" for step in steps):
+                # the last page reports now, not after we left; never on a failed run, whose
+                # page may still be loading (a hung page would hold evaluate() forever)
+                with contextlib.suppress(PlaywrightError):
+                    page.evaluate(FLUSH_SCRIPT)
+            steps = attach_page_timings(steps, watch.page_timings())
             failed = next((s for s in steps if s.outcome != "passed"), None)
             if failed is not None and self.trace:
                 steps[steps.index(failed)] = self._with_trace(context, failed, journey, iteration)
@@ -205,7 +219,6 @@ class BrowserSession:
             freshness_s=freshness,
             attempts=attempts,
             artefacts=tuple(a for a in artefacts if a),
-            page=watch.page_timing(),
             console_errors=watch.console_errors(),
             failed_requests=watch.failed_requests(),
         )
@@ -236,9 +249,28 @@ class BrowserSession:
 
 
 def _replace_artefacts(step: StepResult, artefacts: tuple[str, ...]) -> StepResult:
-    fields = {name: getattr(step, name) for name in StepResult.__slots__}
-    fields["artefacts"] = artefacts
-    return StepResult(**fields)
+    return dataclasses.replace(step, artefacts=artefacts)
+
+
+def attach_page_timings(
+    steps: list[StepResult], timings: list[tuple[float, PageTiming]]
+) -> list[StepResult]:
+    """Give each page's timing to the step during which its navigation started.
+
+    A navigation that started before the first step is the first step's; between two steps,
+    the later one's. When a step started several navigations, the last page is kept.
+    """
+    by_step: dict[int, PageTiming] = {}
+    for origin, timing in timings:
+        index = 0
+        for position, step in enumerate(steps):
+            if step.started <= origin:
+                index = position
+        by_step[index] = timing
+    return [
+        dataclasses.replace(step, page=by_step[i]) if i in by_step else step
+        for i, step in enumerate(steps)
+    ]
 
 
 def _remaining_ms(t0: float, budget_s: float, step: BrowserStep) -> float:

@@ -65,6 +65,10 @@ def test_shipped_journeys_pass_against_the_demo_shop(demo_shop: str, tmp_path: P
     assert all(o["met"] for o in data["objectives"])
     xmlschema.validate(tmp_path / "junit.xml", JUNIT_XSD)
     assert "PASS" in done.stdout
+    assert "Ready" in (tmp_path / "index.html").read_text()
+    search = by_name(data, "browser")["search"]
+    page = {s["name"]: s["page"] for s in search["steps"]}["search page"]
+    assert 0 < page["ttfb_s"]["p50"] <= page["load_s"]["p50"]  # navigation timing recorded
 
 
 def test_checkout_errors_fail_the_run_and_name_the_step(tmp_path: Path) -> None:
@@ -97,8 +101,15 @@ def test_checkout_errors_fail_the_run_and_name_the_step(tmp_path: Path) -> None:
     assert (tmp_path / "out" / failure["screenshot"]).read_bytes()[:4] == b"\x89PNG"
     assert zipfile.is_zipfile(tmp_path / "out" / failure["trace"])
     assert "GET /checkout 503" in browser["failed_requests"]
-    assert f"{failure['trace']}" not in junit  # junit names the step and reason; paths are in results
+    assert (
+        f"{failure['trace']}" not in junit
+    )  # junit names the step and reason; paths are in results
     assert "step 'checkout form': click #checkout-link" in junit
+    report = (tmp_path / "out" / "index.html").read_text()
+    assert "expected status 200, got 503" in report
+    assert "(GET /checkout 503)" in report
+    assert "data:image/png;base64," in report  # the failure screenshot, embedded
+    assert f'href="{failure["trace"]}"' in report
 
 
 @pytest.mark.slow
@@ -220,9 +231,11 @@ def test_a_stopped_run_writes_what_was_measured_and_exits_130(
 def test_report_rerenders_junit_from_results(demo_shop: str, tmp_path: Path) -> None:
     journey("run", str(JOURNEYS / "search.yaml"), "--target", demo_shop, "--out", str(tmp_path))
     (tmp_path / "junit.xml").unlink()
+    (tmp_path / "index.html").unlink()
     done = journey("report", str(tmp_path / "results.json"))
     assert done.returncode == 0, done.stderr
     xmlschema.validate(tmp_path / "junit.xml", JUNIT_XSD)
+    assert "Ready" in (tmp_path / "index.html").read_text()
 
 
 def test_default_out_dir_is_timestamped_and_latest_points_at_it(

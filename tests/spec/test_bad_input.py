@@ -128,7 +128,14 @@ CASES = [
         14,
         "expected 'storefront', 'api'",
     ),
-    ("empty flow", BASE[BASE.index("http:") :], "http: []\n", 1, 1, "expected an http: or browser: flow"),
+    (
+        "empty flow",
+        BASE[BASE.index("http:") :],
+        "http: []\n",
+        1,
+        1,
+        "expected an http: or browser: flow",
+    ),
     (
         "slo step key misspelt",
         "{search: {p95: 500ms}}",

@@ -1,0 +1,124 @@
+"""Inline SVG charts for the HTML report, and the number formats they share with its tables.
+
+The report must open with no request to any host, so charts are SVG text written into the
+page, styled by the page's own CSS, so that each chart carries no styling of its own: a report
+of 1,000 journeys holds 6,000 of them and must stay under 2 MB. Hence the terse markup: integer
+pixels, each bar with its whisker one `<path>`, no viewBox (CSS sizes each SVG in pixels, so
+user units are pixels), labels in the HTML beside the drawing rather than in it.
+
+The waterfall is drawn one row per step, as the last column of the step table (like a
+browser's network panel): each row's SVG shares the journey's time scale, so the rows line up
+into one waterfall while the step's name and numbers sit on the same line.
+
+Every label is escaped here, since the result is `Markup` that the template will not escape
+again. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+PERCENTILES = ("p50", "p75", "p90", "p95", "p99", "max")
+WATERFALL_PX = 300  # width of a waterfall row's drawing; report.css gives its SVG this width
+LADDER_PX = 270  # likewise for the percentile ladder's longest bar
+_BAR_PX = 12
+
+
+@dataclass(frozen=True, slots=True)
+class WaterfallStep:
+    """One step of a journey as the waterfall draws it: typical time, slow-run time, trouble."""
+
+    p50_s: float | None
+    p95_s: float | None
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Waterfall:
+    """A journey's waterfall: one SVG per step (empty Markup for a step without timings)."""
+
+    extent_s: float
+    rows: list[Markup]
+
+
+def format_seconds(value: float | None) -> str:
+    """`1.5 ms`, `230 ms`, `1.23 s`; an em dash for no data."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "0"
+    if value < 0.01:
+        return f"{value * 1000:.1f} ms"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
+
+
+def format_target(value: float) -> str:
+    """An objective's target as people write it: `2 s`, `1.5 s`, `800 ms`."""
+    if value >= 1:
+        return f"{value:.3f}".rstrip("0").rstrip(".") + " s"
+    return f"{value * 1000:.1f}".rstrip("0").rstrip(".") + " ms"
+
+
+def format_ratio(value: float | None) -> str:
+    """`99.8%`; whole numbers lose the decimal (`100%`); an em dash for no data."""
+    if value is None:
+        return "—"
+    text = f"{value * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"
+
+
+def waterfall(steps: Sequence[WaterfallStep]) -> Waterfall:
+    """Steps as sequential bars, each starting where the previous one's p50 ended.
+
+    A bar's length is the step's p50; its whisker reaches to its p95, so a long whisker is a
+    step that is usually quick but sometimes slow. Failed steps get the `bad` class (the step
+    table marks them ✖ too: never colour alone). The scale's extent is where the last whisker
+    ends, so no whisker is cut off.
+    """
+    extent, start = 0.0, 0.0
+    for step in steps:
+        if step.p50_s is not None:
+            extent = max(extent, start + max(step.p50_s, step.p95_s or 0.0))
+            start += step.p50_s
+    if extent <= 0:
+        return Waterfall(0.0, [Markup("")] * len(steps))
+    scale, rows, start = WATERFALL_PX / extent, [], 0.0
+    for step in steps:
+        if step.p50_s is None:
+            rows.append(Markup(""))
+            continue
+        x, w = round(start * scale), max(round(step.p50_s * scale), 1)
+        path = f"M{x} 1h{w}v{_BAR_PX}H{x}z"
+        whisker = min(round(((step.p95_s or 0.0) - step.p50_s) * scale), WATERFALL_PX - x - w)
+        if whisker > 0:  # a 1-unit line out to the p95, closed by a tick 7 units high
+            path += f"M{x + w} 7h{whisker}v-3h1v7h-1v-3h-{whisker}z"
+        css = ' class="bad"' if step.failed else ""
+        rows.append(Markup(f'<svg><path{css} d="{path}"/></svg>'))
+        start += step.p50_s
+    return Waterfall(extent, rows)
+
+
+def ladder_svg(percentiles: Mapping[str, float | None]) -> Markup:
+    """The percentile ladder p50, p75, p90, p95, p99, max as horizontal bars with their values.
+
+    Bars share one scale (the largest value), so the ladder's shape shows the tail: flat is
+    steady, a jump at p99 or max is a few slow runs. All bars are one path; the labels are an
+    HTML list whose 15 px lines match the bars' pitch (see `.ladder` in report.css).
+    """
+    values = [percentiles.get(name) for name in PERCENTILES]
+    extent = max((v for v in values if v is not None), default=0.0)
+    if extent <= 0:
+        return Markup('<p class="note">No latency percentiles: no run completed.</p>')
+    labels, path = [], []
+    for index, (name, value) in enumerate(zip(PERCENTILES, values, strict=True)):
+        labels.append(f"<li>{name} {format_seconds(value)}")
+        if value is not None:
+            w = max(round(value / extent * LADDER_PX), 1)
+            path.append(f"M0 {index * 15 + 8}h{w}")  # stroked 11 px wide
+    drawing = f'<svg><path d="{"".join(path)}"/></svg>'
+    return Markup(f'<div class="ladder"><ol>{"".join(labels)}</ol>{drawing}</div>')
