@@ -72,6 +72,10 @@ def test_a_selector_that_matches_nothing_fails_with_screenshot_and_trace(
         assert any(name.endswith(".trace") for name in trace.namelist())
     junit = (out / "junit.xml").read_text()
     assert "step 'find banner': expect: #no-such-banner" in junit
+    report = (out / "index.html").read_text()
+    assert "find banner" in report and "#no-such-banner" in report
+    assert "data:image/png;base64," in report
+    assert f'href="{failure["trace"]}"' in report
     assert "find banner" in done.stdout
 
 
