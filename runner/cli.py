@@ -41,6 +41,7 @@ VERDICT_EXIT = {
     "fail": ExitCode.OBJECTIVE_MISSED,
     "error": ExitCode.TARGET_UNREACHABLE,
     "interrupted": ExitCode.INTERRUPTED,
+    "aborted": ExitCode.OBJECTIVE_MISSED,  # the rehearsal hurt the target: a missed objective
 }
 
 
@@ -76,6 +77,23 @@ def _report(args: argparse.Namespace) -> ExitCode:
     return VERDICT_EXIT.get(report_command(args), ExitCode.OBJECTIVE_MISSED)
 
 
+def _load(args: argparse.Namespace) -> ExitCode:
+    import locust  # noqa: F401 - first: gevent must patch the standard library before anything runs
+
+    from runner.commands.load import load_command
+
+    return VERDICT_EXIT[load_command(args)]
+
+
+def _worker(args: argparse.Namespace) -> ExitCode:
+    import locust  # noqa: F401 - first: gevent must patch the standard library before anything runs
+
+    from runner.engines.load.worker import run_worker
+
+    run_worker(args.master_host, args.master_port)
+    return ExitCode.OK
+
+
 def _demo_shop(args: argparse.Namespace) -> ExitCode:
     from runner.demoshop.server import serve
 
@@ -107,8 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--targets", metavar="FILE", help="targets file (default: targets.yaml)")
     run.add_argument("--engine", choices=["http", "browser", "all"], default="all")
     run.add_argument("--repeat", type=_positive_int, default=1, metavar="N")
+    run.add_argument(
+        "--interval", type=_seconds, default=0.0, metavar="DURATION", help="start rounds apart"
+    )
+    run.add_argument(
+        "--duration", type=_seconds, default=None, metavar="DURATION", help="no round after this"
+    )
     run.add_argument("--out", metavar="DIR")
     run.add_argument("--tag", action="append", default=[], metavar="T")
+    run.add_argument("--timeline", action="store_true", help="also write timeline.jsonl")
     run.add_argument(
         "--trace",
         choices=["on-failure", "off"],
@@ -121,6 +146,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="Chromium to use (default: JOURNEY_BROWSER, then found)",
     )
     run.set_defaults(handler=_run)
+
+    load = commands.add_parser("load", help="a load rehearsal of a profile on Locust")
+    load.add_argument("profile", metavar="PROFILE", help="a profile file, or a shipped name")
+    load.add_argument("--journeys", default="journeys", metavar="DIR")
+    load.add_argument("--target", required=True, metavar="URL|NAME")
+    load.add_argument("--targets", metavar="FILE", help="targets file (default: targets.yaml)")
+    load.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: one per core)",
+    )
+    load.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="scale every stage and window: 0.05 plays 13 minutes in 39 s",
+    )
+    load.add_argument("--out", metavar="DIR")
+    load.add_argument("--master", action="store_true", help="wait for remote `journey worker`s")
+    load.add_argument("--expect-workers", type=_positive_int, default=1, metavar="N")
+    load.add_argument("--master-port", type=int, default=5557, metavar="PORT")
+    load.add_argument("--no-probes", action="store_true", help="skip the profile's browser probes")
+    load.set_defaults(handler=_load)
+
+    worker = commands.add_parser("worker", help="a load worker for a `journey load --master`")
+    worker.add_argument("--master-host", required=True, metavar="HOST")
+    worker.add_argument("--master-port", type=int, default=5557, metavar="PORT")
+    worker.set_defaults(handler=_worker)
 
     report = commands.add_parser("report", help="re-render the outputs of a results.json")
     report.add_argument("results", metavar="RESULTS.json")
@@ -135,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     shop.add_argument("--fault", action="append", default=[], metavar="GROUP:KIND=VALUE")
     shop.set_defaults(handler=_demo_shop)
     return parser
+
+
+def _seconds(text: str) -> float:
+    from runner.spec.units import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:

@@ -9,8 +9,11 @@ are tracked exactly beside it. Plain data: imports nothing of ours.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ddsketch import DDSketch
+from ddsketch.pb.ddsketch_pb2 import DDSketch as SketchMessage
+from ddsketch.pb.proto import DDSketchProto
 
 RELATIVE_ACCURACY = 0.01
 QUANTILES = {"p50": 0.50, "p75": 0.75, "p90": 0.90, "p95": 0.95, "p99": 0.99}
@@ -64,6 +67,23 @@ class Histogram:
     def value(self, key: str) -> float | None:
         """A named statistic: `p50`…`p99` or `max`."""
         return self.max if key == "max" else self.quantile(QUANTILES[key])
+
+    def to_wire(self) -> dict[str, Any]:
+        """A form that crosses processes (msgpack, JSON): DDSketch's own protobuf encoding."""
+        if not self.count:
+            return {}
+        sketch = DDSketchProto.to_proto(self._sketch).SerializeToString()  # type: ignore[no-untyped-call]
+        return {"sketch": sketch, "min": self._min, "max": self._max}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Histogram:
+        """The histogram `to_wire` encoded; an empty mapping is an empty histogram."""
+        histogram = cls()
+        if data:
+            message = SketchMessage.FromString(data["sketch"])
+            histogram._sketch = DDSketchProto.from_proto(message)  # type: ignore[no-untyped-call]
+            histogram._min, histogram._max = float(data["min"]), float(data["max"])
+        return histogram
 
     def summary(self) -> dict[str, float | None]:
         """p50, p75, p90, p95, p99 and max, rounded to the microsecond, for reports."""

@@ -105,6 +105,7 @@ class StepTally:
     name: str
     attempts: int = 0
     failures: int = 0
+    requests: int = 0  # one per attempt, more for until: polls
     latency: Histogram = field(default_factory=Histogram)
     freshness: Histogram = field(default_factory=Histogram)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -116,6 +117,18 @@ class StepTally:
             value = getattr(timing, metric)
             if value is not None:
                 self.page.setdefault(metric, Histogram()).add(value)
+
+    def merge(self, other: StepTally) -> None:
+        """Add `other`'s counts and samples (another worker's, another second's)."""
+        self.attempts += other.attempts
+        self.failures += other.failures
+        self.requests += other.requests
+        self.latency.merge(other.latency)
+        self.freshness.merge(other.freshness)
+        self.reasons.update(other.reasons)
+        self.redirects = other.redirects or self.redirects
+        for metric, histogram in other.page.items():
+            self.page.setdefault(metric, Histogram()).merge(histogram)
 
 
 @dataclass(slots=True)
@@ -146,6 +159,7 @@ class JourneyTally:
             if tally is None:
                 tally = self.steps[step.step] = StepTally(step.step)
             tally.attempts += 1
+            tally.requests += step.attempts
             tally.latency.add(step.duration_s)
             tally.redirects = step.redirects
             if step.page is not None:
@@ -162,6 +176,26 @@ class JourneyTally:
             self.failure_count += 1
             if len(self.failures) < MAX_FAILURES_KEPT:
                 self.failures.append(FailureRecord.of(run))
+
+    def merge(self, other: JourneyTally) -> None:
+        """Add `other`'s runs: tallies of workers and seconds merge exactly."""
+        self.attempts += other.attempts
+        self.successes += other.successes
+        self.unreachable += other.unreachable
+        self.latency.merge(other.latency)
+        self.freshness.merge(other.freshness)
+        for name, step in other.steps.items():
+            self.steps.setdefault(name, StepTally(name)).merge(step)
+        room = MAX_FAILURES_KEPT - len(self.failures)
+        self.failures.extend(other.failures[: max(room, 0)])
+        self.failure_count += other.failure_count
+        self.console_errors.update(other.console_errors)
+        self.failed_requests.update(other.failed_requests)
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests (or browser steps) made, until: polls included."""
+        return sum(step.requests for step in self.steps.values())
 
 
 @dataclass(frozen=True, slots=True)

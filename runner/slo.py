@@ -17,7 +17,7 @@ from runner.spec.journey import Journey
 from runner.spec.loader import LoadedJourney
 from runner.spec.slo import JourneySlo, Percentiles
 
-Kind = Literal["success", "latency", "freshness"]
+Kind = Literal["success", "latency", "freshness", "throughput"]
 DEFAULT_SLO = JourneySlo()
 DEFAULT_SUCCESS = 1.0  # a journey that does not say otherwise must pass every run
 
@@ -122,7 +122,7 @@ class _Judge:
 
 
 JourneyVerdict = Literal["pass", "fail", "error"]
-RunVerdict = Literal["pass", "fail", "error", "interrupted"]
+RunVerdict = Literal["pass", "fail", "error", "interrupted", "aborted"]
 
 
 def journey_verdict(tally: JourneyTally, objectives: list[Objective]) -> JourneyVerdict:

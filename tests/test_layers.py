@@ -16,6 +16,7 @@ RANKS = {
     "runner.results": 2,
     "runner.engines": 3,
     "runner.slo": 4,
+    "runner.rehearsal_judge": 4,
     "runner.outputs": 5,
     "runner.outdir": 5,
     "runner.commands": 6,

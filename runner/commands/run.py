@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -23,7 +25,7 @@ from runner.outputs.html import write_html
 from runner.outputs.junit import write_junit
 from runner.outputs.results_json import build_results, write_results
 from runner.redact import Redactor
-from runner.results import Engine, JourneyTally
+from runner.results import Engine, JourneyRun, JourneyTally
 from runner.slo import RunVerdict, judge_runs, run_verdict
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
@@ -85,10 +87,18 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
             browser = session.run_journey
         try:
             runs = run_probes(
-                journeys, target, repeat=args.repeat, engines=engines, browser=browser
+                journeys,
+                target,
+                repeat=args.repeat,
+                engines=engines,
+                browser=browser,
+                duration_s=args.duration,
+                interval_s=args.interval,
             )
+            timeline = stack.enter_context(_timeline(out_dir, args.timeline))
             for run in runs:
                 tallies[(run.journey, run.engine)].add(run)
+                timeline(run)
         except KeyboardInterrupt:
             interrupted = True
     ended = time.time()
@@ -113,3 +123,28 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
     write_html(results, out_dir / "index.html", redactor)
     print_summary(results, console, str(out_dir))
     return verdict
+
+
+@contextlib.contextmanager
+def _timeline(out_dir: Path, wanted: bool) -> Iterator[Callable[[JourneyRun], None]]:
+    """With `--timeline`, one JSON line per run in timeline.jsonl, written as runs end.
+
+    `journey load` plots its probes' runs against the load from this file.
+    """
+    if not wanted:
+        yield lambda run: None
+        return
+    with (out_dir / "timeline.jsonl").open("a", encoding="utf-8") as handle:
+
+        def write(run: JourneyRun) -> None:
+            line = {
+                "started": round(run.started, 3),
+                "journey": run.journey,
+                "engine": run.engine,
+                "outcome": run.outcome,
+                "duration_s": round(run.duration_s, 6),
+            }
+            handle.write(json.dumps(line) + "\n")
+            handle.flush()
+
+        yield write

@@ -65,7 +65,7 @@ def _run_step(
     attempts = 0
     while True:
         attempts += 1
-        attempt = _attempt(step, target, client, variables)
+        attempt = _attempt(journey, step, target, client, variables)
         if attempt.outcome == "passed" or until is None:
             break
         if time.perf_counter() + until.interval > t0 + until.timeout:
@@ -125,7 +125,7 @@ class _Attempt:
 
 
 def _attempt(
-    step: HttpStep, target: Target, client: httpx.Client, variables: dict[str, Any]
+    journey: str, step: HttpStep, target: Target, client: httpx.Client, variables: dict[str, Any]
 ) -> _Attempt:
     attempt = _Attempt()
     spec = step.request
@@ -162,6 +162,8 @@ def _attempt(
             data=form,
             timeout=spec.timeout,
             follow_redirects=spec.follow_redirects,
+            # the load engine names its statistics by step (bounded), not by URL (unbounded)
+            extensions={"step": f"{journey} / {step.name}"},
         )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         attempt.unreachable = True

@@ -51,16 +51,24 @@ def run_probes(
     repeat: int = 1,
     engines: Collection[str] = ("http",),
     browser: BrowserRunner | None = None,
+    duration_s: float | None = None,
+    interval_s: float = 0.0,
 ) -> Iterator[JourneyRun]:
     """Run every journey's flows (those in `engines`) `repeat` times, round-robin.
 
     Round-robin rather than journey after journey, so a target that degrades during the run
-    shows in every journey alike. Yields each run as it ends; the caller may stop iterating
-    at any time (Ctrl-C). `browser` runs browser flows; without it they are not run.
+    shows in every journey alike. Rounds start `interval_s` apart; no round starts after
+    `duration_s`. Yields each run as it ends; the caller may stop iterating at any time
+    (Ctrl-C). `browser` runs browser flows; without it they are not run.
     """
     clients = {journey.name: new_client() for journey in journeys}
+    t0 = time.monotonic()
     try:
         for iteration in range(repeat):
+            round_start = t0 + iteration * interval_s
+            if duration_s is not None and round_start - t0 >= duration_s:
+                return
+            time.sleep(max(0.0, round_start - time.monotonic()))
             for journey in journeys:
                 for engine in journey.spec.flows():
                     if engine not in engines:

@@ -20,12 +20,14 @@ _VERDICT_STYLE = {
     "fail": "bold red",
     "error": "bold red",
     "interrupted": "bold yellow",
+    "aborted": "bold red",
 }
 _VERDICT_WORDS = {
     "pass": "PASS: every objective met",
     "fail": "FAIL: an objective was missed",
     "error": "ERROR: the target could not be reached",
     "interrupted": "INTERRUPTED: partial results written",
+    "aborted": "ABORTED: the safety rail stopped the rehearsal",
 }
 
 

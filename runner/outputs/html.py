@@ -55,6 +55,7 @@ _PRINT_SCRIPT = (
 _HEADLINES = {
     "error": ("⚠", "Target unreachable"),
     "interrupted": ("⚠", "Interrupted: partial results"),
+    "aborted": ("✖", "Aborted: the safety rail stopped the rehearsal"),
     "promote": ("✔", "Promote: the candidate is as good as the baseline"),
     "hold": ("⚠", "Hold: not enough evidence yet"),
     "rollback": ("✖", "Roll back: the candidate is worse than the baseline"),

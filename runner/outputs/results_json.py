@@ -17,7 +17,7 @@ from typing import Any
 from runner import __version__
 from runner.redact import Redactor
 from runner.results import FailureRecord, StepTally
-from runner.slo import Judged, RunVerdict
+from runner.slo import Judged, Objective, RunVerdict
 from runner.spec.target import Target
 
 SCHEMA_VERSION = 1
@@ -38,6 +38,8 @@ def build_results(
     judged: Sequence[Judged],
     out_dir: Path,
     reason: str = "",
+    objectives: Sequence[Objective] = (),
+    load: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The results document of one run: one entry per journey and engine that was asked for.
 
@@ -54,9 +56,10 @@ def build_results(
         "duration_s": round(ended - started, 3),
         "verdict": verdict,
         "reason": reason,
-        "objectives": [asdict(o) for entry in judged for o in entry.objectives],
+        "objectives": [asdict(o) for o in objectives]
+        + [asdict(o) for entry in judged for o in entry.objectives],
         "journeys": [_journey_entry(entry, target, out_dir) for entry in judged],
-        "load": None,
+        "load": None if load is None else dict(load),
         "canary": None,
     }
 

@@ -1,0 +1,167 @@
+"""`journey load PROFILE`: a load rehearsal, judged, written, summarised.
+
+This process becomes Locust's master (gevent-patched), so it never runs Playwright itself:
+the profile's browser probes run in a `journey run --engine browser` child process for the
+length of the rehearsal, and their results are folded into this one's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from rich.console import Console
+
+from runner.engines.load.master import Rehearsal, WorkersNotReady
+from runner.errors import Problem, SpecError
+from runner.outdir import prepare_out_dir
+from runner.outputs.console import RedactingWriter, print_summary
+from runner.outputs.html import write_html
+from runner.outputs.junit import write_junit
+from runner.outputs.results_json import build_results, write_results
+from runner.redact import Redactor
+from runner.rehearsal_judge import judge_rehearsal
+from runner.slo import RunVerdict
+from runner.spec import load_journeys, resolve_target
+from runner.spec.loader import LoadedJourney
+from runner.spec.loadprofile import LoadProfile, check_against_journeys, load_profile
+from runner.spec.secrets import secret_values
+
+SHIPPED_PROFILES = Path(__file__).resolve().parent.parent.parent / "loadprofiles"
+
+
+def resolve_profile(spec: str) -> Path:
+    """A profile path as given, or a shipped profile's name (`flash-sale`)."""
+    for candidate in (
+        Path(spec),
+        Path("loadprofiles") / f"{spec}.yaml",
+        SHIPPED_PROFILES / f"{spec}.yaml",
+    ):
+        if candidate.is_file():
+            return candidate
+    return Path(spec)  # load_profile reports it missing, placed
+
+
+def load_command(args: argparse.Namespace, console: Console | None = None) -> RunVerdict:
+    """Run `journey load` as parsed by the CLI; return the rehearsal's verdict."""
+    if not args.time_scale > 0:
+        raise SpecError(
+            [Problem("--time-scale", 1, 1, ("time_scale",), "expected a number above 0")]
+        )
+    profile_path = resolve_profile(args.profile)
+    profile = load_profile(profile_path)
+    journeys = load_journeys([args.journeys])
+    check_against_journeys(
+        profile,
+        str(profile_path),
+        {j.name for j in journeys if j.spec.http},
+        {j.name for j in journeys if j.spec.browser},
+    )
+    target = resolve_target(args.target, Path(args.targets) if args.targets else None)
+    redactor = Redactor(secret_values(journeys, target))
+    console = console or Console(file=RedactingWriter(sys.stdout, redactor))  # type: ignore[arg-type]
+    out_dir = prepare_out_dir(args.out, "load")
+    local = 0 if args.master else (args.workers or os.cpu_count() or 1)
+    expected = args.expect_workers if args.master else local
+    rehearsal = Rehearsal(
+        profile,
+        journeys,
+        target,
+        time_scale=args.time_scale,
+        bind_host="0.0.0.0" if args.master else "127.0.0.1",
+        port=args.master_port,
+    )
+
+    def stop() -> None:
+        rehearsal.stop_requested = True
+
+    gevent.signal_handler(signal.SIGTERM, stop)
+    gevent.signal_handler(signal.SIGINT, stop)
+    probes = _start_probes(args, profile, journeys, out_dir)
+    try:
+        outcome = rehearsal.run(expected, local)
+    except WorkersNotReady as exc:
+        raise SpecError([Problem("--workers", 1, 1, ("workers",), str(exc))]) from None
+    finally:
+        probe_results = _stop_probes(probes, out_dir)
+    judgement = judge_rehearsal(profile, str(profile_path), journeys, outcome, args.time_scale)
+    verdict = judgement.verdict
+    probe_entries = probe_results.get("journeys", []) if probe_results else []
+    if verdict == "pass" and any(entry["verdict"] != "pass" for entry in probe_entries):
+        verdict = "fail"  # shoppers' experience during the load is part of the verdict
+    results = build_results(
+        command="load",
+        target=target,
+        started=outcome.started or time.time(),
+        ended=outcome.ended or time.time(),
+        verdict=verdict,
+        judged=judgement.judged,
+        out_dir=out_dir,
+        reason=f"aborted: {outcome.aborted}" if outcome.aborted else "",
+        objectives=judgement.objectives,
+        load={**judgement.load, "probes": _probe_section(probe_results)},
+    )
+    results["journeys"] += probe_entries
+    results["objectives"] += [o for entry in probe_entries for o in entry["objectives"]]
+    write_results(results, out_dir / "results.json", redactor)
+    write_junit(results, out_dir / "junit.xml", redactor)
+    write_html(results, out_dir / "index.html", redactor)
+    print_summary(results, console, str(out_dir))
+    return verdict
+
+
+def _start_probes(
+    args: argparse.Namespace, profile: LoadProfile, journeys: list[LoadedJourney], out_dir: Path
+) -> subprocess.Popen[bytes] | None:
+    if not profile.probes or args.no_probes:
+        return None
+    by_name = {journey.name: journey for journey in journeys}
+    command = [sys.executable, "-m", "runner", "run", "--engine", "browser"]
+    command += [by_name[name].path for name in profile.probes]
+    command += ["--target", args.target, "--repeat", "1000000", "--out", str(out_dir / "probes")]
+    command += ["--interval", f"{profile.probe_interval * args.time_scale}s"]
+    command += ["--duration", f"{profile.duration_s(args.time_scale)}s", "--timeline"]
+    if args.targets:
+        command += ["--targets", args.targets]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+
+def _stop_probes(process: subprocess.Popen[bytes] | None, out_dir: Path) -> dict[str, Any] | None:
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # writes what it measured, exits 130
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    path = out_dir / "probes" / "results.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    timeline = out_dir / "probes" / "timeline.jsonl"
+    data["timeline"] = []
+    if timeline.exists():
+        lines = timeline.read_text(encoding="utf-8").splitlines()
+        data["timeline"] = [json.loads(line) for line in lines if line.strip()]
+    return data
+
+
+def _probe_section(probe_results: dict[str, Any] | None) -> dict[str, Any] | None:
+    if probe_results is None:
+        return None
+    return {
+        "verdict": probe_results.get("verdict"),
+        "journeys": [j["name"] for j in probe_results.get("journeys", [])],
+        "timeline": probe_results.get("timeline", []),
+    }

@@ -1,0 +1,67 @@
+"""Tallies and histograms in a form that crosses processes over Locust's protocol (msgpack).
+
+Workers fold their runs into per-second JourneyTallies and send them; the master rebuilds and
+merges them. Histograms travel as DDSketch's protobuf encoding, so merging is exact.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
+from runner.histogram import Histogram
+from runner.results import FailureRecord, JourneyTally, StepTally
+
+
+def tally_to_wire(tally: JourneyTally) -> dict[str, Any]:
+    return {
+        "journey": tally.journey,
+        "engine": tally.engine,
+        "attempts": tally.attempts,
+        "successes": tally.successes,
+        "unreachable": tally.unreachable,
+        "latency": tally.latency.to_wire(),
+        "freshness": tally.freshness.to_wire(),
+        "failure_count": tally.failure_count,
+        "failures": [asdict(failure) for failure in tally.failures],
+        "steps": {name: _step_to_wire(step) for name, step in tally.steps.items()},
+    }
+
+
+def tally_from_wire(data: dict[str, Any]) -> JourneyTally:
+    tally = JourneyTally(data["journey"], data["engine"])
+    tally.attempts = int(data["attempts"])
+    tally.successes = int(data["successes"])
+    tally.unreachable = int(data["unreachable"])
+    tally.latency = Histogram.from_wire(data["latency"])
+    tally.freshness = Histogram.from_wire(data["freshness"])
+    tally.failure_count = int(data["failure_count"])
+    tally.failures = [
+        FailureRecord(**{**f, "artefacts": tuple(f["artefacts"])}) for f in data["failures"]
+    ]
+    tally.steps = {name: _step_from_wire(name, step) for name, step in data["steps"].items()}
+    return tally
+
+
+def _step_to_wire(step: StepTally) -> dict[str, Any]:
+    return {
+        "attempts": step.attempts,
+        "failures": step.failures,
+        "requests": step.requests,
+        "latency": step.latency.to_wire(),
+        "freshness": step.freshness.to_wire(),
+        "reasons": dict(step.reasons.most_common(5)),
+    }
+
+
+def _step_from_wire(name: str, data: dict[str, Any]) -> StepTally:
+    return StepTally(
+        name,
+        attempts=int(data["attempts"]),
+        failures=int(data["failures"]),
+        requests=int(data["requests"]),
+        latency=Histogram.from_wire(data["latency"]),
+        freshness=Histogram.from_wire(data["freshness"]),
+        reasons=Counter(data["reasons"]),
+    )

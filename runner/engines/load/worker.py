@@ -1,0 +1,66 @@
+"""A Locust worker that becomes a journey worker when the master sends it the spec.
+
+`journey worker --master-host H` starts one; `journey load` starts one per core locally.
+It hands its per-second tallies to the master every second and on the master's flush, so a
+worker that dies loses at most its last second.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gevent
+from locust.env import Environment
+from locust.event import Events
+
+from runner.engines.load import protocol
+from runner.engines.load.recorder import Recorder
+from runner.engines.load.users import ArrivalGate, build_user_classes
+from runner.errors import JourneyError
+
+logger = logging.getLogger(__name__)
+
+
+def run_worker(master_host: str, master_port: int) -> None:
+    """Serve the master until it quits (or the connection is lost)."""
+    recorder = Recorder()
+    gate = ArrivalGate(recorder)
+    environment = Environment(user_classes=[], events=Events())  # type: ignore[no-untyped-call]
+    runner = environment.create_worker_runner(master_host, master_port)
+
+    def on_spec(environment: Environment, msg: Any) -> None:
+        try:
+            journeys, profile, target = protocol.load_spec_message(
+                msg.data, protocol.scratch_folder()
+            )
+        except JourneyError as exc:
+            runner.send_message(protocol.FAILED, {"error": str(exc)})
+            return
+        classes = build_user_classes(journeys, profile, target, recorder, gate)
+        environment.user_classes = list(classes)
+        runner.send_message(protocol.READY, {"index": msg.data["worker_index"]})
+
+    def on_rate(environment: Environment, msg: Any) -> None:
+        gate.set_rate(float(msg.data["rate"]))
+
+    def on_flush(environment: Environment, msg: Any) -> None:
+        runner.send_message(protocol.DATA, {**recorder.drain(), "final": True})
+
+    runner.register_message(protocol.SPEC, on_spec)
+    runner.register_message(protocol.RATE, on_rate)
+    runner.register_message(protocol.FLUSH, on_flush)
+    runner.send_message(protocol.HELLO, {})  # only now can the spec's answer be heard
+
+    def hand_over() -> None:
+        while True:
+            gevent.sleep(1.0)
+            data = recorder.drain()
+            if data["seconds"] or data["dropped"]:
+                runner.send_message(protocol.DATA, data)
+
+    pump = gevent.spawn(hand_over)
+    try:
+        runner.greenlet.join()
+    finally:
+        pump.kill()

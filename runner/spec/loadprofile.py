@@ -1,0 +1,173 @@
+"""Load profiles: how many shoppers, how fast, for how long, and when to stop for safety.
+
+A profile is a list of stages, each ramping linearly from the previous stage's target to its
+own (a hold repeats the target; a spike is a short stage to a high one), either in concurrent
+users (closed model: each user runs journey after journey) or in arrival rate (open model:
+journey iterations started per second, kept even when responses slow down). The journeys'
+http flows are mixed by weight. `abort_if` is the safety rail; `slo` judges the rehearsal.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from runner.errors import Problem, SpecError
+from runner.spec.problems import field_vocabulary, problems_from_validation
+from runner.spec.slo import Percentiles
+from runner.spec.units import Duration, Ratio, parse_duration
+from runner.spec.yamlsource import parse_yaml
+
+_RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*")
+_PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_rate(value: object) -> float:
+    """Iterations per second from `20/s`, `1200/m`, `5000/h` or a bare number (per second)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    if isinstance(value, str) and (match := _RATE.fullmatch(value)):
+        return float(match.group(1)) / _PER[match.group(2)]
+    raise ValueError(f"expected a rate such as 20/s or 1200/m, got {value!r:.40}")
+
+
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+
+
+class Stage(BaseModel):
+    """Move to `users` (closed) or `rate` (open), then hold, for `duration` in all.
+
+    The first `ramp` of the stage moves linearly from the previous stage's target to this one
+    (0: at once, a spike); the rest holds. `exclude: ramp` leaves the ramps out of judging.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    duration: Duration = Field(gt=0)
+    users: int | None = Field(default=None, ge=0)
+    rate: Rate | None = None
+    ramp: Duration = 0.0
+    name: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Stage:
+        if (self.users is None) == (self.rate is None):
+            raise ValueError("expected exactly one of users, rate")
+        if self.ramp > self.duration:
+            raise ValueError("ramp must not be longer than the stage's duration")
+        return self
+
+    @property
+    def target(self) -> float:
+        return float(self.users if self.users is not None else self.rate or 0.0)
+
+
+class ThinkTime(BaseModel):
+    """A pause drawn uniformly between iterations of one user (closed model)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min: Duration = 0.0
+    max: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThinkTime:
+        if self.max < self.min:
+            raise ValueError("max must not be below min")
+        return self
+
+
+class AbortIf(BaseModel):
+    """The safety rail: stop the rehearsal when, over the last `for` seconds, any holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    error_rate: Ratio | None = None
+    p95: Duration | None = None
+    health: bool = False  # the target's health endpoint failing throughout the window
+    health_path: str = "/health"
+    window: Duration = Field(default=30.0, alias="for", gt=0)
+
+
+class LoadSlo(BaseModel):
+    """How the rehearsal is judged, on top of each journey's own SLO."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    exclude: Literal["ramp", "none"] = "none"
+    latency: Percentiles | None = None  # over every request of the judged stages
+    error_rate: Ratio | None = None
+    throughput: Ratio | None = None  # achieved / asked, open-model stages only
+
+
+class LoadProfile(BaseModel):
+    """One peak-event profile: stages, mix, think time, probes, rails and objectives."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    profile: str = Field(min_length=1, max_length=64)
+    description: str = ""
+    stages: list[Stage] = Field(min_length=1)
+    mix: dict[str, int] = Field(min_length=1)
+    think_time: ThinkTime = ThinkTime()
+    max_users: int = Field(default=500, ge=1)  # open model: users that may be busy at once
+    probes: list[str] = []
+    probe_interval: Duration = 15.0
+    abort_if: AbortIf | None = None
+    slo: LoadSlo = LoadSlo()
+
+    @model_validator(mode="after")
+    def _one_model(self) -> LoadProfile:
+        kinds = {stage.users is None for stage in self.stages}
+        if len(kinds) > 1:
+            raise ValueError("stages must all be in users or all in rate, not both")
+        if any(weight < 0 for weight in self.mix.values()) or not any(self.mix.values()):
+            raise ValueError("mix weights must be non-negative and not all zero")
+        return self
+
+    @property
+    def open_model(self) -> bool:
+        return self.stages[0].rate is not None
+
+    def duration_s(self, time_scale: float = 1.0) -> float:
+        return sum(stage.duration for stage in self.stages) * time_scale
+
+
+_VOCABULARY = field_vocabulary(LoadProfile)
+
+
+def load_profile(path: Path) -> LoadProfile:
+    """Load and validate a profile file. Raises SpecError with every problem placed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Problem(str(path), 1, 1, (), f"cannot read: {exc.strerror}")]) from None
+    document = parse_yaml(text, str(path))
+    if not isinstance(document.data, dict):
+        raise SpecError([Problem(str(path), 1, 1, (), "expected a load profile mapping")])
+    try:
+        return LoadProfile.model_validate(document.data)
+    except ValidationError as exc:
+        raise SpecError(problems_from_validation(exc, document, _VOCABULARY)) from None
+
+
+def check_against_journeys(
+    profile: LoadProfile, path: str, http_journeys: set[str], all_journeys: set[str]
+) -> None:
+    """The mix names journeys with an http flow; probes name journeys with a browser flow.
+
+    Raises SpecError naming each unknown journey.
+    """
+    problems = [
+        Problem(path, 1, 1, ("mix", name), f"no journey {name!r} with an http flow")
+        for name in profile.mix
+        if name not in http_journeys
+    ]
+    problems += [
+        Problem(path, 1, 1, ("probes", index), f"no journey {name!r}")
+        for index, name in enumerate(profile.probes)
+        if name not in all_journeys
+    ]
+    if problems:
+        raise SpecError(problems)
+
+
+__all__ = ["LoadProfile", "Stage", "check_against_journeys", "load_profile", "parse_duration"]
