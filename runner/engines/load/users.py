@@ -59,14 +59,17 @@ class ArrivalGate:
     def _release(self) -> None:
         next_at = time.monotonic()
         while True:
+            now = time.monotonic()
             if self.rate <= 0:
+                next_at = now
                 gevent.sleep(0.05)
-                next_at = time.monotonic()
                 continue
-            next_at += 1.0 / self.rate
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                gevent.sleep(delay)
+            # a new, faster rate takes effect now, not after the old rate's long gap
+            next_at = min(next_at, now + 1.0 / self.rate)
+            if now < next_at:
+                gevent.sleep(min(next_at - now, 0.05))
+                continue
+            next_at += 1.0 / self.rate  # absolute schedule: no drift, whatever the latency
             if self._tokens.qsize() > max(self.rate, 1.0):
                 self.recorder.dropped_iterations += 1
             else:
