@@ -1,7 +1,8 @@
-"""`make demo`: start the embedded demo shop, run the shipped journeys against it, stop it.
+"""`make demo`: start the demo shop, probe it with the shipped journeys, rehearse load, stop it.
 
-Writes the run's outputs under reports/<timestamp>-run/ (reports/latest points there) and exits
-with journey's own exit code, so `make demo` fails exactly when the run does.
+The probes (http and browser) write reports/<timestamp>-run/, the smoke rehearsal
+reports/<timestamp>-load/ (reports/latest points at the newest). Exits with the worse of the
+two exit codes, so `make demo` fails exactly when one of them does.
 """
 
 from __future__ import annotations
@@ -44,7 +45,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="journey-demo-") as folder:
         db = Path(folder) / "shop.db"
         shop = subprocess.Popen(
-            [sys.executable, "-m", "runner", "demo-shop", "--port", str(port), "--db", str(db)],
+            [
+                sys.executable,
+                "-m",
+                "runner",
+                "demo-shop",
+                "--port",
+                str(port),
+                "--db",
+                str(db),
+                "--workers",
+                "2",
+            ],
             cwd=ROOT,
         )
         try:
@@ -52,6 +64,9 @@ def main() -> int:
             print(f"demo: demo shop at {url}; running the shipped journeys", flush=True)
             run = [sys.executable, "-m", "runner", "run", "journeys", "--target", url]
             code = subprocess.call([*run, "--repeat", "3"], cwd=ROOT)
+            print("demo: a 30-second smoke rehearsal under load", flush=True)
+            load = [sys.executable, "-m", "runner", "load", "smoke", "--target", url]
+            code = max(code, subprocess.call([*load, "--workers", "2"], cwd=ROOT))
         finally:
             shop.terminate()
             shop.wait(timeout=15)

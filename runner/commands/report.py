@@ -12,6 +12,7 @@ from runner.errors import Problem, SpecError
 from runner.outputs.console import print_summary
 from runner.outputs.html import write_html
 from runner.outputs.junit import write_junit
+from runner.outputs.prometheus import write_prometheus
 from runner.outputs.results_json import read_results, write_results
 from runner.redact import Redactor
 
@@ -33,5 +34,6 @@ def report_command(args: argparse.Namespace, console: Console | None = None) -> 
         write_results(results, out_dir / "results.json", redactor)
     write_junit(results, out_dir / "junit.xml", redactor)
     write_html(results, out_dir / "index.html", redactor, base_dir=path.parent)
+    write_prometheus(results, out_dir / "metrics.prom", redactor)
     print_summary(results, console or Console(file=sys.stdout), str(out_dir))
     return str(results["verdict"])

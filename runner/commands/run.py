@@ -23,6 +23,7 @@ from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
 from runner.outputs.html import write_html
 from runner.outputs.junit import write_junit
+from runner.outputs.prometheus import write_prometheus
 from runner.outputs.results_json import build_results, write_results
 from runner.redact import Redactor
 from runner.results import Engine, JourneyRun, JourneyTally
@@ -121,6 +122,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
     write_results(results, out_dir / "results.json", redactor)
     write_junit(results, out_dir / "junit.xml", redactor)
     write_html(results, out_dir / "index.html", redactor)
+    write_prometheus(results, out_dir / "metrics.prom", redactor)
     print_summary(results, console, str(out_dir))
     return verdict
 

@@ -57,6 +57,14 @@ def format_seconds(value: float | None) -> str:
     return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
 
 
+def format_clock(seconds: float, *, minutes: bool) -> str:
+    """`42 s`, or `12:30` (minutes and seconds) when the rehearsal is long."""
+    if not minutes:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.3g} s"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
 def format_target(value: float) -> str:
     """An objective's target as people write it: `2 s`, `1.5 s`, `800 ms`."""
     if value >= 1:

@@ -6,12 +6,13 @@ Shaped for three readers at once: the first screen answers "are we ready?" (verd
 a traffic-light table per channel, the error budget left, the three worst steps); the
 collapsed per-journey sections below hold the evidence (waterfall, percentile ladder, failures
 with their screenshots and traces); print shows everything, black on white.
+A load rehearsal adds its own section (load_charts: stage table and time-series chart).
 
 Self-contained means opening the file makes no request: CSS and SVG are inline, screenshots
 are read from the results folder and embedded as data URIs, and a Content-Security-Policy
 forbids loading anything else should a future template slip. Screenshot paths must stay inside
 that folder: a results.json must not be able to pull arbitrary files into a report.
-Imports only `charts` and `redact` of ours.
+Imports only `charts`, `load_charts` and `redact` of ours.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from runner.outputs.charts import (
     ladder_svg,
     waterfall,
 )
+from runner.outputs.load_charts import load_view
 from runner.redact import Redactor
 
 State = Literal["ok", "warn", "bad", "none"]
@@ -108,6 +110,7 @@ def render_html(results: Mapping[str, Any], *, base_dir: Path) -> str:
             channels=_by_channel(journeys),
             budgets=_budgets(journeys),
             worst=_worst_steps(journeys),
+            load=load_view(results),
             journey_count=len(journeys),
             passed=sum(1 for j in journeys if j["verdict"] == "pass"),
             script=_PRINT_SCRIPT,

@@ -1,0 +1,421 @@
+"""The load rehearsal's time-series chart: what the load did, second by second, in one SVG.
+
+Panels share one time axis (seconds, or minutes past 10 minutes, from the rehearsal's start):
+requests and errors per second; p95 latency; the browser probes' run times (a circle for a
+passed run, a cross for a failed one: shape, not colour, tells them apart); and users (closed
+model) or iterations per second (open model), achieved solid, asked dotted. Each stage's span
+is a band behind every panel, its ramp hatched and its hold plain, labelled with its name; an
+abort is a thick dashed line with its words. Line styles and words carry every distinction, so
+the chart reads in grey print and colour is only a second signal.
+
+A one-hour soak has 3,600 rows: they are bucketed to at most `MAX_POINTS` before drawing,
+keeping the mean request rate (the area stays true) and the *max* of errors, p95, users and
+asked, so that a short spike survives. Path data writes every point as `x,y` after a command
+letter: the written report is scrubbed for card numbers (runs of 13 to 19 digits separated by
+at most a space or dash), and space-separated coordinates could look like one.
+
+Escapes every label itself, since the result is `Markup`. Imports only `charts` of ours.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from runner.outputs.charts import format_clock, format_seconds, format_target
+
+MAX_POINTS = 600
+_W = 960  # viewBox width; report.css stretches the SVG to the page's column
+_LEFT, _RIGHT = 70, 14  # room for the y-axis labels; room for the last x label
+_TOP = 36  # room above the bands: a row of stage labels, a row for the abort's words
+_TITLE_H = 24  # each panel's title line
+_PANEL_H = 76
+_AXIS_H = 40  # x tick labels and the axis title under the last panel
+
+Getter = Callable[["Sample"], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One drawn point of the series: a bucket of one-second rows, rates per second."""
+
+    t_s: float
+    requests: float
+    errors: float
+    iterations: float
+    p95_s: float | None
+    users: float | None
+    asked: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun:
+    """One browser probe run during the load, placed on the rehearsal's clock."""
+
+    at_s: float
+    duration_s: float
+    passed: bool
+    journey: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Panel:
+    title: str
+    top: int
+    y_max: float
+    label: Callable[[float], str]
+
+    def y(self, value: float) -> float:
+        return round(self.top + _PANEL_H - value / self.y_max * _PANEL_H, 1)
+
+
+def downsample(rows: Sequence[Mapping[str, Any]], max_points: int = MAX_POINTS) -> list[Sample]:
+    """Rows bucketed so that at most `max_points` remain (all of them if fewer)."""
+    size = max(1, math.ceil(len(rows) / max_points))
+    samples = []
+    for start in range(0, len(rows), size):
+        bucket = rows[start : start + size]
+        samples.append(
+            Sample(
+                t_s=sum(float(r["t"]) for r in bucket) / len(bucket),
+                requests=sum(r.get("requests") or 0 for r in bucket) / len(bucket),
+                errors=max(r.get("errors") or 0 for r in bucket),
+                iterations=sum(r.get("iterations") or 0 for r in bucket) / len(bucket),
+                p95_s=_max_of(bucket, "p95"),
+                users=_max_of(bucket, "users"),
+                asked=_max_of(bucket, "asked"),
+            )
+        )
+    return samples
+
+
+def probe_runs(load: Mapping[str, Any], started_epoch_s: float) -> list[ProbeRun]:
+    """The probes' timeline on the rehearsal's clock (seconds since `started_epoch_s`)."""
+    timeline = (load.get("probes") or {}).get("timeline") or ()
+    return [
+        ProbeRun(
+            at_s=max(0.0, float(run["started"]) - started_epoch_s),
+            duration_s=float(run.get("duration_s") or 0.0),
+            passed=run.get("outcome") == "passed",
+            journey=str(run.get("journey", "")),
+        )
+        for run in timeline
+    ]
+
+
+def load_chart(
+    load: Mapping[str, Any], probes: Sequence[ProbeRun], *, latency_target_s: float | None
+) -> Markup:
+    """The rehearsal's chart as inline SVG with a title and a one-paragraph description."""
+    samples = downsample(load.get("timeseries") or ())
+    stages = list(load.get("stages") or ())
+    aborted = load.get("aborted")
+    extent = max(
+        [1.0, *(float(s["end_s"]) for s in stages), *(s.t_s for s in samples)]
+        + [p.at_s + p.duration_s for p in probes]
+        + ([float(aborted["at_s"])] if aborted else [])
+    )
+    minutes = extent >= 600
+    x_scale = (_W - _LEFT - _RIGHT) / extent
+
+    def x(t_s: float) -> float:
+        return round(_LEFT + t_s * x_scale, 1)
+
+    panels = _panels(load, samples, probes, latency_target_s)
+    bottom = panels[-1].top + _PANEL_H
+    body = [_DEFS]
+    body += _bands(stages, x, bottom)
+    for panel in panels:
+        body += _frame(panel)
+    body += _series(load, samples, probes, panels, x, latency_target_s)
+    body += _time_axis(extent, minutes, x, bottom)
+    if aborted:
+        at = x(float(aborted["at_s"]))
+        words = f"✖ aborted at {format_clock(float(aborted['at_s']), minutes=minutes)}"
+        anchor = "e" if at > _W / 2 else "s"
+        body.append(f'<path class="abort" d="M{at},{_TOP - 14}V{bottom}"/>')
+        x_text = at - 4 if anchor == "e" else at + 4
+        body.append(
+            f'<text class="{anchor} abort" x="{x_text}" y="{_TOP - 6}">{escape(words)}</text>'
+        )
+    height = bottom + _AXIS_H
+    summary = escape(_summary(load, samples, probes, extent, minutes))
+    return Markup(
+        f'<svg class="tl" viewBox="0 0 {_W} {height}" role="img" '
+        f'aria-labelledby="tl-title tl-desc"><title id="tl-title">Load rehearsal over time'
+        f'</title><desc id="tl-desc">{summary}</desc>{"".join(body)}</svg>'
+    )
+
+
+_DEFS = (
+    '<defs><pattern id="tl-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><path class="hatch" d="M0,0V6"/></pattern></defs>'
+)
+
+
+def _max_of(bucket: Sequence[Mapping[str, Any]], key: str) -> float | None:
+    values = [float(r[key]) for r in bucket if r.get(key) is not None]
+    return max(values) if values else None
+
+
+def _nice_max(value: float) -> float:
+    # The smallest 1, 2, 2.5 or 5 times a power of ten at or above the data's maximum.
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value * 0.999)
+
+
+def _tick_seconds(value: float) -> str:
+    return format_target(value) if value > 0 else "0"
+
+
+def _count(value: float) -> str:
+    return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+
+
+def _panels(
+    load: Mapping[str, Any],
+    samples: Sequence[Sample],
+    probes: Sequence[ProbeRun],
+    latency_target_s: float | None,
+) -> list[_Panel]:
+    open_model = load.get("model") == "open"
+    p95 = max((s.p95_s or 0.0 for s in samples), default=0.0)
+    p95_title = "p95 latency of all requests (s)"
+    if latency_target_s is not None and latency_target_s <= 1.5 * max(p95, 1e-9):
+        p95 = max(p95, latency_target_s)  # keep the objective's line on the scale
+    elif latency_target_s is not None:  # far above: drawing it would flatten the line
+        p95_title += f" · objective p95 ≤ {format_target(latency_target_s)}, above this scale"
+    specs: list[tuple[str, float, Callable[[float], str]]] = [
+        (
+            "Requests per second (solid) and errors per second (dashed)",
+            max((max(s.requests, s.errors) for s in samples), default=0.0),
+            _count,
+        ),
+        (p95_title, p95, _tick_seconds),
+    ]
+    if probes:
+        durations = max(p.duration_s for p in probes)
+        title = "Browser probe run time (s): ○ passed, ✖ failed, line = the run's span"
+        specs.append((title, durations, _tick_seconds))
+    if open_model:
+        peak = max((max(s.iterations, s.asked or 0.0) for s in samples), default=0.0)
+        specs.append(("Iterations per second: achieved (solid), asked (dotted)", peak, _count))
+    else:
+        peak = max((max(s.users or 0.0, s.asked or 0.0) for s in samples), default=0.0)
+        specs.append(("Users: running (solid), asked (dotted)", peak, _count))
+    return [
+        _Panel(title, _TOP + i * (_TITLE_H + _PANEL_H) + _TITLE_H, _nice_max(peak), label)
+        for i, (title, peak, label) in enumerate(specs)
+    ]
+
+
+def _bands(
+    stages: Sequence[Mapping[str, Any]], x: Callable[[float], float], bottom: int
+) -> list[str]:
+    """One `<g class="band">` per stage: hatched ramp, plain hold, a boundary line, a label."""
+    out = []
+    for index, stage in enumerate(stages):
+        start, ramp_end = x(float(stage["start_s"])), x(float(stage["ramp_end_s"]))
+        end = x(float(stage["end_s"]))
+        tone = "odd" if index % 2 else "even"
+        excluded = stage.get("judged") == "excluded"
+        words = f"{stage['name']}{' (not judged)' if excluded else ''}"
+        tip = f"Stage {index + 1} {words}: {stage['judged']}"
+        parts = [
+            f'<g class="band {tone}{" excl" if excluded else ""}"><title>{escape(tip)}</title>'
+        ]
+        if ramp_end > start:
+            parts.append(_rect("ramp", start, ramp_end, bottom))
+        if end > ramp_end:
+            parts.append(_rect("hold", ramp_end, end, bottom))
+        parts.append(f'<path class="edge" d="M{start},2V{bottom}"/>')
+        label = words if len(words) * 6.5 < end - start - 6 else str(index + 1)
+        parts.append(f'<text class="s st" x="{start + 3}" y="12">{escape(label)}</text></g>')
+        out.append("".join(parts))
+    return out
+
+
+def _rect(css: str, left: float, right: float, bottom: int) -> str:
+    return (
+        f'<rect class="{css}" x="{left}" y="{_TOP}" width="{round(right - left, 1)}" '
+        f'height="{bottom - _TOP}"/>'
+    )
+
+
+def _frame(panel: _Panel) -> list[str]:
+    """The panel's title, its baseline and mid and top grid lines with their values."""
+    out = [f'<text class="s pt" x="{_LEFT}" y="{panel.top - 7}">{escape(panel.title)}</text>']
+    for fraction in (0.0, 0.5, 1.0):
+        value = panel.y_max * fraction
+        y = panel.y(value)
+        css = "axis" if fraction == 0 else "grid"
+        out.append(f'<path class="{css}" d="M{_LEFT},{y}H{_W - _RIGHT}"/>')
+        out.append(f'<text x="{_LEFT - 6}" y="{y + 4}">{escape(panel.label(value))}</text>')
+    return out
+
+
+def _line(
+    samples: Sequence[Sample], get: Getter, panel: _Panel, x: Callable[[float], float]
+) -> str:
+    # Missing values (no request finished in that second) break the line instead of faking 0.
+    path, pen_down = [], False
+    for sample in samples:
+        value = get(sample)
+        if value is None:
+            pen_down = False
+            continue
+        path.append(f"{'L' if pen_down else 'M'}{x(sample.t_s)},{panel.y(min(value, panel.y_max))}")
+        pen_down = True
+    return "".join(path)
+
+
+def _series(
+    load: Mapping[str, Any],
+    samples: Sequence[Sample],
+    probes: Sequence[ProbeRun],
+    panels: Sequence[_Panel],
+    x: Callable[[float], float],
+    latency_target_s: float | None,
+) -> list[str]:
+    traffic, latency, *rest = panels
+    out = [
+        f'<path class="ln req" d="{_line(samples, lambda s: s.requests, traffic, x)}"/>',
+        f'<path class="ln err" d="{_line(samples, lambda s: s.errors, traffic, x)}"/>',
+        f'<path class="ln p95" d="{_line(samples, lambda s: s.p95_s, latency, x)}"/>',
+    ]
+    if latency_target_s is not None and latency_target_s <= latency.y_max:
+        y = latency.y(latency_target_s)
+        words = f"objective p95 ≤ {format_target(latency_target_s)}"
+        out.append(f'<path class="ln goal" d="M{_LEFT},{y}H{_W - _RIGHT}"/>')
+        out.append(f'<text class="e" x="{_W - _RIGHT}" y="{y - 4}">{escape(words)}</text>')
+    if probes:
+        out.append(_probe_marks(probes, rest[0], x))
+    people = rest[-1]
+    achieved: Getter = (
+        (lambda s: s.iterations) if load.get("model") == "open" else (lambda s: s.users)
+    )
+    out.append(f'<path class="ln ach" d="{_line(samples, achieved, people, x)}"/>')
+    out.append(f'<path class="ln ask" d="{_line(samples, lambda s: s.asked, people, x)}"/>')
+    return out
+
+
+def _probe_marks(probes: Sequence[ProbeRun], panel: _Panel, x: Callable[[float], float]) -> str:
+    spans, passed, failed = [], [], []
+    r = 3.5 if len(probes) <= 150 else 2.0  # smaller circles where a soak crowds them
+    for run in probes:
+        cx, cy = x(run.at_s), panel.y(min(run.duration_s, panel.y_max))
+        spans.append(f"M{cx},{cy}H{x(run.at_s + run.duration_s)}")
+        if run.passed:  # a circle as two arcs
+            passed.append(
+                f"M{round(cx - r, 1)},{cy}a{r},{r} 0 1,0 {2 * r},0a{r},{r} 0 1,0 -{2 * r},0"
+            )
+        else:  # a cross 9 units wide
+            failed.append(f"M{round(cx - 4.5, 1)},{round(cy - 4.5, 1)}l9,9m0,-9l-9,9")
+    return (
+        f'<g class="probes"><path class="span" d="{"".join(spans)}"/>'
+        f'<path class="pass" d="{"".join(passed)}"/><path class="fail" d="{"".join(failed)}"/></g>'
+    )
+
+
+def _time_axis(extent: float, minutes: bool, x: Callable[[float], float], bottom: int) -> list[str]:
+    step = _nice_max(extent / 8)
+    if minutes:
+        step = max(60.0, _nice_max(extent / 8 / 60) * 60)
+    out, tick = [], 0.0
+    while tick <= extent + 1e-9:
+        at = x(tick)
+        out.append(f'<path class="axis" d="M{at},{bottom}v5"/>')
+        label = escape(format_clock(tick, minutes=minutes))
+        out.append(f'<text class="m" x="{at}" y="{bottom + 17}">{label}</text>')
+        tick += step
+    unit = "minutes:seconds" if minutes else "seconds"
+    words = f"Time since the rehearsal started ({unit})"
+    out.append(f'<text class="m" x="{(_LEFT + _W - _RIGHT) / 2}" y="{bottom + 35}">{words}</text>')
+    return out
+
+
+def _summary(
+    load: Mapping[str, Any],
+    samples: Sequence[Sample],
+    probes: Sequence[ProbeRun],
+    extent: float,
+    minutes: bool,
+) -> str:
+    """The chart in words, for screen readers and for anyone who cannot see the lines."""
+    stages = load.get("stages") or ()
+    peak_requests = max((s.requests for s in samples), default=0.0)
+    peak_errors = max((s.errors for s in samples), default=0.0)
+    p95 = max((s.p95_s for s in samples if s.p95_s is not None), default=None)
+    failed = sum(1 for p in probes if not p.passed)
+    words = [
+        f"{len(stages)} stage{'s' if len(stages) != 1 else ''} over "
+        f"{format_clock(extent, minutes=minutes)}: "
+        + ", ".join(f"{s['name']} to {s['target']:g} {s['unit']}" for s in stages)
+        + ".",
+        f"Requests peaked at {_count(peak_requests)} per second, errors at "
+        f"{_count(peak_errors)} per second; the highest p95 latency was {format_seconds(p95)}.",
+    ]
+    if probes:
+        slowest = max(p.duration_s for p in probes)
+        words.append(
+            f"{len(probes)} browser probe runs, {failed} failed, the slowest took "
+            f"{format_seconds(slowest)}."
+        )
+    aborted = load.get("aborted")
+    if aborted:
+        at = format_clock(float(aborted["at_s"]), minutes=minutes)
+        words.append(f"Aborted at {at}: {aborted['reason']}.")
+    return " ".join(words)
+
+
+def load_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the report's "Load rehearsal" section shows; None for a run without load."""
+    load = results.get("load")
+    if not load:
+        return None
+    profile = load.get("profile", "")
+    objectives = [o for o in results.get("objectives") or () if o.get("journey") == profile]
+    latency = next((o for o in objectives if o["kind"] == "latency" and o["stat"] == "p95"), None)
+    started = datetime.fromisoformat(str(results["started"]).replace("Z", "+00:00"))
+    probes = probe_runs(load, started.timestamp())
+    stages = list(load.get("stages") or ())
+    extent = max([0.0, *(float(s["end_s"]) for s in stages)])
+    aborted = load.get("aborted")
+    return {
+        "raw": load,
+        "objectives": objectives,
+        "stages": [_stage_row(s, minutes=extent >= 600) for s in stages],
+        "aborted_at": aborted and format_clock(float(aborted["at_s"]), minutes=extent >= 600),
+        "probe_runs": len(probes),
+        "probe_failures": sum(1 for p in probes if not p.passed),
+        "chart": load_chart(load, probes, latency_target_s=latency and latency["target"]),
+    }
+
+
+def _stage_row(stage: Mapping[str, Any], *, minutes: bool) -> dict[str, Any]:
+    start, ramp_end, end = (float(stage[k]) for k in ("start_s", "ramp_end_s", "end_s"))
+    span = f"{format_clock(start, minutes=minutes)} to {format_clock(end, minutes=minutes)}"
+    if ramp_end > start:
+        span += f" (ramp to {format_clock(ramp_end, minutes=minutes)})"
+    unit = "it/s" if stage.get("unit") == "iterations/s" else str(stage.get("unit", ""))
+    achieved, asked = stage.get("iterations_per_s"), stage.get("asked_per_s")
+    throughput = "—" if achieved is None else f"{achieved:.3g} it/s"
+    if asked is not None:
+        throughput += f" of {asked:.3g} asked"
+    return {
+        "name": stage["name"],
+        "span": span,
+        "target": f"{stage['target']:g} {unit}",
+        "judged": stage.get("judged", ""),
+        "requests": stage.get("requests", 0),
+        "error_ratio": stage.get("error_ratio"),
+        "p95": (stage.get("latency_s") or {}).get("p95"),
+        "throughput": throughput,
+    }
