@@ -173,7 +173,13 @@ def _throughput(profile: LoadProfile, window: _Window, outcome: RehearsalOutcome
     achieved = window.iterations / seconds
     asked = None
     if profile.open_model:
-        rates = [outcome.asked[s] for s in window.seconds if s in outcome.asked]
+        # what the plan asked at each judged second, not a sample of it taken a moment later
+        rates = []
+        for second in window.seconds:
+            t = second - outcome.started + 0.5
+            plan = stage_at(outcome.plans, t)
+            if plan is not None:
+                rates.append(plan.value_at(t))
         asked = sum(rates) / len(rates) if rates else None
     return {
         "asked_per_s": None if asked is None else round(asked, 3),

@@ -81,6 +81,8 @@ def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | N
         for failure in journey["failures"][:3]:
             line = f"  failed  {journey['name']} / {failure['step']}: {failure['reason']}"
             console.print(line, markup=False)
+    if results.get("load"):
+        _print_load(results["load"], console)
     verdict = results["verdict"]
     words = _VERDICT_WORDS.get(verdict, verdict)
     if results.get("reason"):
@@ -88,3 +90,36 @@ def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | N
     console.print(Text(words, style=_VERDICT_STYLE.get(verdict, "")))
     if out_dir:
         console.print(f"reports: {out_dir}", markup=False, highlight=False)
+
+
+def _print_load(load: Mapping[str, Any], console: Console) -> None:
+    """One line per stage, then what makes the figures doubtful: lost workers, a busy CPU."""
+    for stage in load["stages"]:
+        ratio = stage["error_ratio"]
+        asked = f" of {stage['asked_per_s']:g}/s asked" if stage.get("asked_per_s") else ""
+        line = (
+            f"  stage   {stage['name']}: {stage['requests']} requests, "
+            f"{'-' if ratio is None else f'{ratio:.1%}'} errors, "
+            f"p95 {_seconds(stage['latency_s'].get('p95'))}, "
+            f"{stage['iterations_per_s']:g} iterations/s{asked} ({stage['judged']})"
+        )
+        console.print(line, markup=False, highlight=False)
+    workers = load["workers"]
+    if workers["lost"]:
+        lost = len(workers["lost"])
+        console.print(
+            f"  workers {workers['ready']} ready, {lost} lost during the rehearsal: "
+            "their figures up to their last hand-over are kept",
+            markup=False,
+        )
+    if load["generator"]["overloaded"]:
+        console.print(f"  warning {load['generator']['note']}", markup=False)
+    if load.get("dropped_iterations"):
+        console.print(
+            f"  warning {load['dropped_iterations']} arrivals dropped: raise max_users",
+            markup=False,
+        )
+    if load.get("aborted"):
+        console.print(
+            f"  aborted at {load['aborted']['at_s']:g}s: {load['aborted']['reason']}", markup=False
+        )
