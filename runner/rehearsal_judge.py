@@ -69,12 +69,21 @@ def judge_rehearsal(
     }
     stages = [_Window() for _ in plans]
     judged_window = _Window()
-    for second, per_journey in sorted(outcome.seconds.items()):
+    # every second the rehearsal ran, with data or not: a stalled target's silent seconds
+    # must weigh in throughput, not drop out of it
+    seconds = set(range(int(outcome.started), int(outcome.ended) + 1)) | set(outcome.seconds)
+    for second in sorted(seconds):
+        per_journey = outcome.seconds.get(second, {})
         t = second - outcome.started + 0.5
-        plan = stage_at(plans, t) or (plans[-1] if t >= plans[-1].end_s else plans[0])
+        plan = stage_at(plans, t)
+        if plan is None:
+            if not per_journey:
+                continue  # before the start or after the end, and nothing happened
+            plan = plans[-1] if t >= plans[-1].end_s else plans[0]
         stages[plan.index].add(second, per_journey)
         after_abort = outcome.aborted_at_s is not None and t > outcome.aborted_at_s
-        if plan.judged(t, exclude_ramp) and not after_abort:
+        after_end = t >= plans[-1].end_s  # runs still finishing once the profile ended
+        if plan.judged(t, exclude_ramp) and not after_abort and not after_end:
             judged_window.add(second, per_journey)
             for name, tally in per_journey.items():
                 tallies.setdefault((name, "http"), JourneyTally(name, "http")).merge(tally)
@@ -128,9 +137,7 @@ def _stage_entry(
         "end_s": round(plan.end_s, 1),
         "target": plan.target,
         "unit": plan.unit,
-        "judged": "ramp excluded"
-        if exclude_ramp and plan.ramp_end_s > plan.start_s
-        else ("excluded" if exclude_ramp and plan.target == 0 else "judged"),
+        "judged": _judged_label(plan, exclude_ramp),
         "requests": window.requests,
         "failures": window.failures,
         "error_ratio": round(window.failures / window.steps, 6) if window.steps else None,
@@ -141,6 +148,14 @@ def _stage_entry(
         else None,
         "latency_s": window.latency.summary(),
     }
+
+
+def _judged_label(plan: StagePlan, exclude_ramp: bool) -> str:
+    if not exclude_ramp:
+        return "judged"
+    if plan.target == 0:
+        return "excluded"  # a cool-down: nothing of it is judged
+    return "ramp excluded" if plan.ramp_end_s > plan.start_s else "judged"
 
 
 def _timeseries(outcome: RehearsalOutcome) -> list[dict[str, Any]]:

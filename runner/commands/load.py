@@ -33,7 +33,7 @@ from runner.rehearsal_judge import judge_rehearsal
 from runner.slo import RunVerdict
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
-from runner.spec.loadprofile import LoadProfile, check_against_journeys, load_profile
+from runner.spec.loadprofile import LoadProfile, load_profile
 from runner.spec.secrets import secret_values
 
 SHIPPED_PROFILES = Path(__file__).resolve().parent.parent.parent / "loadprofiles"
@@ -58,13 +58,11 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
             [Problem("--time-scale", 1, 1, ("time_scale",), "expected a number above 0")]
         )
     profile_path = resolve_profile(args.profile)
-    profile = load_profile(profile_path)
     journeys = load_journeys([args.journeys])
-    check_against_journeys(
-        profile,
-        str(profile_path),
-        {j.name for j in journeys if j.spec.http},
-        {j.name for j in journeys if j.spec.browser},
+    profile = load_profile(
+        profile_path,
+        http_journeys={j.name for j in journeys if j.spec.http},
+        browser_journeys={j.name for j in journeys if j.spec.browser},
     )
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
     redactor = Redactor(secret_values(journeys, target))

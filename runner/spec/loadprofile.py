@@ -9,6 +9,7 @@ http flows are mixed by weight. `abort_if` is the safety rail; `slo` judges the 
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,19 +20,28 @@ from runner.errors import Problem, SpecError
 from runner.spec.problems import field_vocabulary, problems_from_validation
 from runner.spec.slo import Percentiles
 from runner.spec.units import Duration, Ratio, parse_duration
-from runner.spec.yamlsource import parse_yaml
+from runner.spec.yamlsource import Marks, parse_yaml
 
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*")
 _PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_rate(value: object) -> float:
-    """Iterations per second from `20/s`, `1200/m`, `5000/h` or a bare number (per second)."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    if isinstance(value, str) and (match := _RATE.fullmatch(value)):
-        return float(match.group(1)) / _PER[match.group(2)]
-    raise ValueError(f"expected a rate such as 20/s or 1200/m, got {value!r:.40}")
+    """Iterations per second from `20/s`, `1200/m`, `5000/h` or a bare number (per second).
+
+    Raises ValueError for anything else, negative or infinite rates included.
+    """
+    rate = None
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            rate = float(value)
+        elif isinstance(value, str) and (match := _RATE.fullmatch(value)):
+            rate = float(match.group(1)) / _PER[match.group(2)]
+    except OverflowError:
+        rate = None
+    if rate is None or not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"expected a rate such as 20/s or 1200/m, got {str(value)[:40]!r}")
+    return rate
 
 
 Rate = Annotated[float, BeforeValidator(parse_rate)]
@@ -134,8 +144,17 @@ class LoadProfile(BaseModel):
 _VOCABULARY = field_vocabulary(LoadProfile)
 
 
-def load_profile(path: Path) -> LoadProfile:
-    """Load and validate a profile file. Raises SpecError with every problem placed."""
+def load_profile(
+    path: Path,
+    *,
+    http_journeys: set[str] | None = None,
+    browser_journeys: set[str] | None = None,
+) -> LoadProfile:
+    """Load and validate a profile file. Raises SpecError with every problem placed.
+
+    Given the names of the journeys with http and with browser flows, it also checks that
+    the mix names http journeys and the probes browser ones, placing each wrong name.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -144,27 +163,45 @@ def load_profile(path: Path) -> LoadProfile:
     if not isinstance(document.data, dict):
         raise SpecError([Problem(str(path), 1, 1, (), "expected a load profile mapping")])
     try:
-        return LoadProfile.model_validate(document.data)
+        profile = LoadProfile.model_validate(document.data)
     except ValidationError as exc:
         raise SpecError(problems_from_validation(exc, document, _VOCABULARY)) from None
+    if http_journeys is not None and browser_journeys is not None:
+        check_against_journeys(profile, str(path), http_journeys, browser_journeys, document.marks)
+    return profile
 
 
 def check_against_journeys(
-    profile: LoadProfile, path: str, http_journeys: set[str], all_journeys: set[str]
+    profile: LoadProfile,
+    path: str,
+    http_journeys: set[str],
+    browser_journeys: set[str],
+    marks: Marks | None = None,
 ) -> None:
     """The mix names journeys with an http flow; probes name journeys with a browser flow.
 
-    Raises SpecError naming each unknown journey.
+    Raises SpecError naming each wrong journey, placed at it when `marks` are known.
     """
+    marks = marks or Marks()
     problems = [
-        Problem(path, 1, 1, ("mix", name), f"no journey {name!r} with an http flow")
+        Problem(
+            path,
+            *marks.at(("mix", name), key=True),
+            ("mix", name),
+            f"no journey {name!r} with an http flow",
+        )
         for name in profile.mix
         if name not in http_journeys
     ]
     problems += [
-        Problem(path, 1, 1, ("probes", index), f"no journey {name!r}")
+        Problem(
+            path,
+            *marks.at(("probes", index)),
+            ("probes", index),
+            f"no journey {name!r} with a browser flow",
+        )
         for index, name in enumerate(profile.probes)
-        if name not in all_journeys
+        if name not in browser_journeys
     ]
     if problems:
         raise SpecError(problems)

@@ -13,6 +13,10 @@ from runner.histogram import Histogram
 from runner.results import JourneyTally
 from runner.spec.loadprofile import AbortIf
 
+# A window scaled below this (`for: 30s` at --time-scale 0.05 is 1.5 s) would judge one or two
+# seconds of data: too few requests to tell a failing target from bad luck.
+MIN_WINDOW_S = 3.0
+
 
 def abort_reason(
     rail: AbortIf,
@@ -23,12 +27,14 @@ def abort_reason(
     now: int,
 ) -> str | None:
     """Why to stop, in one line, or None. `seconds` and `health` are keyed by epoch second."""
-    if elapsed_s < window_s:
+    window_s = max(window_s, MIN_WINDOW_S)
+    if elapsed_s < window_s + 1:
         return None
+    # whole seconds only: the current one is still filling, and would read as quiet
     first = now - round(window_s)
     steps = failures = 0
     latency = Histogram()
-    for second in range(first, now + 1):
+    for second in range(first, now):
         for tally in seconds.get(second, {}).values():
             for step in tally.steps.values():
                 steps += step.attempts
@@ -42,7 +48,7 @@ def abort_reason(
     p95 = latency.quantile(0.95)
     if rail.p95 is not None and p95 is not None and p95 > rail.p95:
         return f"p95 {p95:.3f}s over the last {window_s:g}s is above {rail.p95:g}s"
-    checks = [ok for second, ok in health.items() if first <= second <= now]
+    checks = [ok for second, ok in health.items() if first <= second < now]
     if rail.health and checks and not any(checks):
         return f"the target's health endpoint failed every check for {window_s:g}s"
     return None
