@@ -184,13 +184,28 @@ def _rounded(value: float | None) -> float | None:
 
 
 def _throughput(profile: LoadProfile, window: _Window, outcome: RehearsalOutcome) -> dict[str, Any]:
-    seconds = max(len(window.seconds), 1)
-    achieved = window.iterations / seconds
+    """Iterations started per second against what the plan asked, over steady judged seconds.
+
+    The shape changes what it asks once a second, so a judged second next to a stage's edge
+    (or the run's) may have run at the previous rate: those edges (±1 s) are left out.
+    """
+    steady = sorted(
+        s for s in window.seconds if s - 1 in window.seconds and s + 1 in window.seconds
+    )
+    iterations = sum(
+        tally.attempts for second in steady for tally in outcome.seconds.get(second, {}).values()
+    )
+    requests = sum(
+        step.requests
+        for second in steady
+        for tally in outcome.seconds.get(second, {}).values()
+        for step in tally.steps.values()
+    )
+    count = max(len(steady), 1)
     asked = None
     if profile.open_model:
-        # what the plan asked at each judged second, not a sample of it taken a moment later
         rates = []
-        for second in window.seconds:
+        for second in steady:
             t = second - outcome.started + 0.5
             plan = stage_at(outcome.plans, t)
             if plan is not None:
@@ -198,8 +213,9 @@ def _throughput(profile: LoadProfile, window: _Window, outcome: RehearsalOutcome
         asked = sum(rates) / len(rates) if rates else None
     return {
         "asked_per_s": None if asked is None else round(asked, 3),
-        "achieved_per_s": round(achieved, 3),
-        "requests_per_s": round(window.requests / seconds, 3),
+        "achieved_per_s": round(iterations / count, 3),
+        "requests_per_s": round(requests / count, 3),
+        "seconds": len(steady),
     }
 
 

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 CPU_OVERLOAD_PERCENT = 90.0  # a worker this busy measures itself more than the target
 READY_TIMEOUT_S = 60.0
-FLUSH_TIMEOUT_S = 5.0
+FLUSH_TIMEOUT_S = 40.0  # workers answer once their users finished their iterations (≤ 30 s)
 
 
 class WorkersNotReady(JourneyError):

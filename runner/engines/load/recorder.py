@@ -1,13 +1,13 @@
 """A worker's record of finished journey runs, by wall-clock second, until the master takes it.
 
-Keyed by the second a run ended, so the master can place every run in its stage and in the
-per-second time series, whatever worker and whatever report it came in. Memory is bounded by
-the seconds between two hand-overs, not by the number of runs.
+Keyed by the second a run *started*, so the master can place every run in its stage and in the
+per-second time series, whatever worker and whatever report it came in, and so iterations per
+second are arrivals per second: what an open-model stage asks for, whatever the latency. Memory
+is bounded by the seconds between two hand-overs, not by the number of runs.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from runner.engines.load.wire import tally_to_wire
@@ -22,7 +22,7 @@ class Recorder:
         self.dropped_iterations = 0  # open model: arrivals no free user could start
 
     def add(self, run: JourneyRun) -> None:
-        key = (int(time.time()), run.journey)
+        key = (int(run.started), run.journey)
         tally = self._pending.get(key)
         if tally is None:
             tally = self._pending[key] = JourneyTally(run.journey, "http")

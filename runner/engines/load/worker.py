@@ -21,12 +21,20 @@ from runner.errors import JourneyError
 
 logger = logging.getLogger(__name__)
 
+STOP_TIMEOUT_S = 30.0
+
 
 def run_worker(master_host: str, master_port: int) -> None:
     """Serve the master until it quits (or the connection is lost)."""
     recorder = Recorder()
     gate = ArrivalGate(recorder)
-    environment = Environment(user_classes=[], events=Events())  # type: ignore[no-untyped-call]
+    # On stop, users finish the iteration they are in (up to STOP_TIMEOUT_S): an iteration cut
+    # off mid-flight would be measured by the target and lost by us.
+    environment = Environment(
+        user_classes=[],
+        events=Events(),  # type: ignore[no-untyped-call]
+        stop_timeout=STOP_TIMEOUT_S,
+    )
     runner = environment.create_worker_runner(master_host, master_port)
 
     def on_spec(environment: Environment, msg: Any) -> None:
