@@ -30,9 +30,11 @@ class Histogram:
         self._max = -math.inf
 
     def add(self, seconds: float) -> None:
-        self._sketch.add(max(seconds, 0.0))
-        self._min = min(self._min, seconds)
-        self._max = max(self._max, seconds)
+        self._sketch.add(seconds if seconds > 0.0 else 0.0)
+        if seconds < self._min:
+            self._min = seconds
+        if seconds > self._max:
+            self._max = seconds
 
     def merge(self, other: Histogram) -> None:
         """Add `other`'s samples to this histogram (exact: bucket counts add)."""

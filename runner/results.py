@@ -161,11 +161,14 @@ class JourneyTally:
             tally.attempts += 1
             tally.requests += step.attempts
             tally.latency.add(step.duration_s)
-            tally.redirects = step.redirects
+            if step.redirects:
+                tally.redirects = step.redirects
             if step.page is not None:
                 tally.add_page(step.page)
-            self.console_errors.update(step.console_errors)
-            self.failed_requests.update(step.failed_requests)
+            if step.console_errors:
+                self.console_errors.update(step.console_errors)
+            if step.failed_requests:
+                self.failed_requests.update(step.failed_requests)
             if step.freshness_s is not None:
                 tally.freshness.add(step.freshness_s)
                 self.freshness.add(step.freshness_s)

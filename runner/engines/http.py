@@ -8,6 +8,7 @@ Imports the spec (to read it) and results (to report); never formats output.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -136,13 +137,15 @@ def _attempt(
             url = target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
         # Target headers (often credentials) go only to the target's own origins, never to an
         # absolute URL elsewhere that a journey follows (a CDN, a payment page).
-        headers = (
-            {k: render_text(v, variables) for k, v in target.headers.items()}
-            if not absolute or target.owns(url)
-            else {}
+        headers: dict[str, str] | None = None
+        if target.headers and (not absolute or target.owns(url)):
+            headers = {k: render_text(v, variables) for k, v in target.headers.items()}
+        if spec.headers:
+            headers = headers or {}
+            headers.update({k: render_text(v, variables) for k, v in spec.headers.items()})
+        params = (
+            {k: render_text(v, variables) for k, v in spec.query.items()} if spec.query else None
         )
-        headers.update({k: render_text(v, variables) for k, v in spec.headers.items()})
-        params = {k: render_text(v, variables) for k, v in spec.query.items()} or None
         body = render_value(spec.json_body, variables) if spec.json_body is not None else None
         form = (
             None
@@ -163,7 +166,7 @@ def _attempt(
             timeout=spec.timeout,
             follow_redirects=spec.follow_redirects,
             # the load engine names its statistics by step (bounded), not by URL (unbounded)
-            extensions={"step": f"{journey} / {step.name}"},
+            extensions={"step": _label(journey, step.name)},
         )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         attempt.unreachable = True
@@ -177,7 +180,8 @@ def _attempt(
     attempt.done = time.perf_counter()
     attempt.responded = True
     attempt.status = response.status_code
-    attempt.redirects = tuple(f"{r.status_code} {r.url.path}" for r in response.history)
+    if response.history:
+        attempt.redirects = tuple(f"{r.status_code} {r.url.path}" for r in response.history)
     view = ResponseView(response)
     try:
         reason = failed_expectation(step.expect, view, attempt.done - sent, variables)
@@ -192,6 +196,11 @@ def _attempt(
         except LookupError as exc:
             return _failed(attempt, f"capture {name}: {exc}")
     return attempt
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(journey: str, step: str) -> str:
+    return f"{journey} / {step}"
 
 
 def _failed(attempt: _Attempt, reason: str) -> _Attempt:

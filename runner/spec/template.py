@@ -25,6 +25,8 @@ from jinja2 import meta, nodes
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SINGLE_EXPR = re.compile(r"\s*\{\{(.*)\}\}\s*", re.DOTALL)
+# `{{ sku }}`, `{{ product.query }}`: a variable, maybe with attributes, and nothing else
+_PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
 
 
 def _now() -> str:
@@ -73,25 +75,22 @@ def compile_template(source: str) -> Template:
     env_names = frozenset(ENV_REF.findall(source))
     if "{{" not in source and "{%" not in source:
         return Template(source, frozenset(), frozenset(), env_names, None)
+    render: Callable[[Mapping[str, Any]], Any]
     try:
         single = _SINGLE_EXPR.fullmatch(source)
         if single and "{{" not in single.group(1) and "}}" not in single.group(1):
             expression = single.group(1).strip()
             ast = _ENV.parse("{{ " + expression + " }}")
             compiled = _ENV.compile_expression(expression, undefined_to_none=False)
-
-            def render(context: Mapping[str, Any]) -> Any:
-                return compiled(**context)
-
+            render = lambda context: compiled(**context)  # noqa: E731 - one of three renderers
         else:
             ast = _ENV.parse(source)
             template = _ENV.from_string(source)
-
-            def render(context: Mapping[str, Any]) -> Any:
-                return template.render(context)
-
+            render = template.render
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"invalid template: {exc.message}") from None
+    if "{%" not in source and "{#" not in source:
+        render = _plain_render(source, single is not None) or render
     names = frozenset(meta.find_undeclared_variables(ast))
     attributes = frozenset(
         (node.node.name, node.attr)
@@ -99,6 +98,47 @@ def compile_template(source: str) -> Template:
         if isinstance(node.node, nodes.Name)
     )
     return Template(source, names, attributes, env_names, render)
+
+
+def _plain_render(source: str, single: bool) -> Callable[[Mapping[str, Any]], Any] | None:
+    """A renderer that skips jinja when every `{{ }}` is a plain variable path.
+
+    The load path renders several templates per request; jinja's per-render context costs
+    ~10 µs, a lookup well under one. Same results as jinja: the value itself for a string
+    that is only `{{ var }}`, else text with each value as `str()`; a missing variable or
+    attribute raises jinja2.UndefinedError.
+    """
+    parts = _PLAIN_VARIABLE.split(source)
+    if any("{{" in text or "}}" in text for text in parts[::2]):
+        return None  # an expression (`{{ a - 1 }}`, filters, calls): leave it to jinja
+    literals = parts[::2]
+    paths = [tuple(path.split(".")) for path in parts[1::2]]
+
+    def lookup(context: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+        if path[0] not in context:
+            raise jinja2.UndefinedError(f"{path[0]!r} is undefined")
+        value = context[path[0]]
+        for attribute in path[1:]:
+            if isinstance(value, Mapping) and attribute in value:
+                value = value[attribute]
+            elif hasattr(value, attribute):
+                value = getattr(value, attribute)
+            else:
+                raise jinja2.UndefinedError(f"{'.'.join(path)!r} is undefined")
+        return value
+
+    if single and len(paths) == 1 and not literals[0].strip() and not literals[1].strip():
+        only = paths[0]
+        return lambda context: lookup(context, only)
+
+    def render(context: Mapping[str, Any]) -> str:
+        out = [literals[0]]
+        for path, literal in zip(paths, literals[1:], strict=True):
+            out.append(str(lookup(context, path)))
+            out.append(literal)
+        return "".join(out)
+
+    return render
 
 
 def render_value(value: Any, context: Mapping[str, Any]) -> Any:

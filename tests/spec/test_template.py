@@ -46,3 +46,34 @@ def test_compiling_any_text_raises_only_template_errors(text: str) -> None:
         compile_template(text)
     except TemplateError:
         pass
+
+
+values = st.one_of(
+    st.integers(), st.text(max_size=5), st.booleans(), st.none(), st.floats(allow_nan=False)
+)
+literals = st.text(alphabet=st.characters(blacklist_characters="{}%#$"), max_size=6)
+
+
+@given(
+    st.dictionaries(st.sampled_from(["a", "b", "sku"]), values, min_size=1),
+    st.lists(st.tuples(literals, st.sampled_from(["a", "b", "sku"])), min_size=1, max_size=3),
+    literals,
+)
+def test_plain_variable_templates_render_as_jinja_does(
+    context: dict[str, object], pieces: list[tuple[str, str]], tail: str
+) -> None:
+    import jinja2
+
+    source = "".join(f"{text}{{{{ {name} }}}}" for text, name in pieces) + tail
+    jinja = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    try:
+        expected: object = jinja.from_string(source).render(context)
+    except jinja2.UndefinedError:
+        with pytest.raises(jinja2.UndefinedError):
+            compile_template(source).render(context)
+        return
+    rendered = compile_template(source).render(context)
+    if len(pieces) == 1 and not pieces[0][0].strip() and not tail.strip():
+        assert rendered == context[pieces[0][1]]  # a lone variable keeps its type
+    else:
+        assert rendered == expected

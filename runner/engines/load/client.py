@@ -62,9 +62,10 @@ class FastClient:
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         body = None
-        sent_headers = dict(headers or {})
+        sent_headers = dict(headers) if headers else None  # None: geventhttpclient's fast path
         if data is not None:
             body = urlencode(data)
+            sent_headers = sent_headers or {}
             sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         name = (extensions or {}).get("step") or url
         response = self.session.request(

@@ -1,0 +1,45 @@
+"""JSONPath evaluation: the fast path for singular paths selects what RFC 9535 selects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonpath
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runner.engines.checks import _compiled_path
+
+names = st.sampled_from(["a", "b", "items", "sku", "a b", "0", "x_1"])
+documents = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(names, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@st.composite
+def singular_paths(draw: st.DrawFn) -> str:
+    path = "$"
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["dot", "index", "quoted"]))
+        name = draw(names)
+        if kind == "index":
+            path += f"[{draw(st.integers(-3, 3))}]"
+        elif kind == "dot" and name.replace("_", "").isalnum() and not name[0].isdigit():
+            path += f".{name}"
+        else:
+            path += f"['{name}']"
+    return path
+
+
+@given(documents, singular_paths())
+def test_singular_paths_select_what_the_library_selects(document: Any, path: str) -> None:
+    expected = [match.obj for match in jsonpath.compile(path).finditer(document)]
+    assert _compiled_path(path)(document) == expected
+
+
+@given(documents, st.sampled_from(["$.items[*]", "$..sku", "$.items[?@.sku]", "$[0:2]", "$.*"]))
+def test_other_paths_go_to_the_library(document: Any, path: str) -> None:
+    expected = [match.obj for match in jsonpath.compile(path).finditer(document)]
+    assert _compiled_path(path)(document) == expected
