@@ -203,7 +203,8 @@ def main() -> int:
     )
     print(f"ratio journey / hand-written: {ours_rps / theirs_rps:.3f}  (goal >= 0.95)")
     print(
-        "note: journey's figure includes its own start-up and the master's collection on the same core"
+        f"measured at the target over each run's steady part ({WARMUP_S:g}s after start to 3s "
+        "before its end); journey's master shares core 0 with its worker"
     )
     return 0
 
