@@ -108,10 +108,14 @@ def _plain_render(source: str, single: bool) -> Callable[[Mapping[str, Any]], An
     that is only `{{ var }}`, else text with each value as `str()`; a missing variable or
     attribute raises jinja2.UndefinedError.
     """
+    if "\r" in source:
+        return None  # jinja rewrites \r\n and \r line ends: leave that to it
     parts = _PLAIN_VARIABLE.split(source)
     if any("{{" in text or "}}" in text for text in parts[::2]):
         return None  # an expression (`{{ a - 1 }}`, filters, calls): leave it to jinja
     literals = parts[::2]
+    if literals[-1].endswith("\n"):
+        literals[-1] = literals[-1][:-1]  # as jinja does: one trailing newline is dropped
     paths = [tuple(path.split(".")) for path in parts[1::2]]
 
     def lookup(context: Mapping[str, Any], path: tuple[str, ...]) -> Any:
