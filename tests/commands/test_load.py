@@ -144,50 +144,52 @@ slo: {exclude: ramp, throughput: 95%}
     assert data["load"]["dropped_iterations"] == 0
 
 
+def start_distributed(
+    profile: Path, url: str, out: Path
+) -> tuple[subprocess.Popen[str], list[subprocess.Popen[bytes]]]:
+    """A `journey load --master` and two `journey worker` processes, as on separate hosts."""
+    port = str(free_port())
+    master = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runner",
+            "load",
+            str(profile),
+            "--journeys",
+            str(JOURNEYS),
+            "--target",
+            url,
+            "--master",
+            "--expect-workers",
+            "2",
+            "--master-port",
+            port,
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    worker = [
+        sys.executable,
+        "-m",
+        "runner",
+        "worker",
+        "--master-host",
+        "127.0.0.1",
+        "--master-port",
+        port,
+    ]
+    return master, [subprocess.Popen(worker, cwd=out.parent) for _ in range(2)]
+
+
 def test_master_and_two_workers_as_separate_processes_count_every_request(tmp_path: Path) -> None:
     profile = write(tmp_path, CLOSED)
-    port = free_port()
     with running_demo_shop(tmp_path, workers=2) as url:
-        master = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "runner",
-                "load",
-                str(profile),
-                "--journeys",
-                str(JOURNEYS),
-                "--target",
-                url,
-                "--master",
-                "--expect-workers",
-                "2",
-                "--master-port",
-                str(port),
-                "--out",
-                str(tmp_path / "out"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        workers = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "runner",
-                    "worker",
-                    "--master-host",
-                    "127.0.0.1",
-                    "--master-port",
-                    str(port),
-                ],
-                cwd=tmp_path,
-            )
-            for _ in range(2)
-        ]
+        master, workers = start_distributed(profile, url, tmp_path / "out")
         try:
             stdout, stderr = master.communicate(timeout=180)
         finally:
@@ -204,48 +206,8 @@ def test_a_killed_worker_leaves_the_rehearsal_to_the_others_and_keeps_its_data(
     tmp_path: Path,
 ) -> None:
     profile = write(tmp_path, CLOSED.replace("duration: 8s, users: 6", "duration: 14s, users: 6"))
-    port = free_port()
     with running_demo_shop(tmp_path, workers=2) as url:
-        master = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "runner",
-                "load",
-                str(profile),
-                "--journeys",
-                str(JOURNEYS),
-                "--target",
-                url,
-                "--master",
-                "--expect-workers",
-                "2",
-                "--master-port",
-                str(port),
-                "--out",
-                str(tmp_path / "out"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        workers = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "runner",
-                    "worker",
-                    "--master-host",
-                    "127.0.0.1",
-                    "--master-port",
-                    str(port),
-                ],
-                cwd=tmp_path,
-            )
-            for _ in range(2)
-        ]
+        master, workers = start_distributed(profile, url, tmp_path / "out")
         time.sleep(9)  # both workers are running users
         workers[0].kill()
         stdout, stderr = master.communicate(timeout=180)
