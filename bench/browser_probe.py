@@ -16,7 +16,6 @@ import argparse
 import csv
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,11 +26,11 @@ from playwright.sync_api import Browser, expect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runner.demoshop.process import running_demo_shop  # noqa: E402
 from runner.engines.browser import BrowserSession  # noqa: E402
 from runner.redact import Redactor  # noqa: E402
 from runner.spec.loader import load_journeys  # noqa: E402
 from runner.spec.target import Target  # noqa: E402
-from tests.conftest import free_port, wait_until_healthy  # noqa: E402
 
 QUERIES = [row["query"] for row in csv.DictReader((ROOT / "journeys/data/products.csv").open())]
 
@@ -69,25 +68,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
     (checkout,) = load_journeys([str(ROOT / "journeys/checkout.yaml")])
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     timings: dict[str, list[float]] = {"traced": [], "untraced": [], "hand": []}
     with tempfile.TemporaryDirectory() as folder:
-        shop = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "runner",
-                "demo-shop",
-                "--port",
-                str(port),
-                "--db",
-                folder + "/s.db",
-            ],
-            cwd=ROOT,
-        )
-        try:
-            wait_until_healthy(base, timeout_s=30, proc=shop)
+        with running_demo_shop(Path(folder), quiet=True) as base:
             target = Target.single(base)
             artefacts = Path(folder) / "artefacts"
             scrub = Redactor().scrub
@@ -112,9 +95,6 @@ def main() -> int:
                         elapsed = time.perf_counter() - t0
                         if index >= args.warmup:
                             timings[kind].append(elapsed)
-        finally:
-            shop.terminate()
-            shop.wait(timeout=15)
     medians = {kind: statistics.median(values) * 1000 for kind, values in timings.items()}
     print(f"iterations: {args.iterations} each, alternating, after {args.warmup} warm-up")
     print(

@@ -16,7 +16,6 @@ import csv
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,10 +27,10 @@ from selectolax.lexbor import LexborHTMLParser
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runner.demoshop.process import running_demo_shop  # noqa: E402
 from runner.engines.probe import new_client, run_http_journey  # noqa: E402
 from runner.spec.loader import load_journeys  # noqa: E402
 from runner.spec.target import Target  # noqa: E402
-from tests.conftest import free_port, wait_until_healthy  # noqa: E402
 
 QUERIES = [row["query"] for row in csv.DictReader((ROOT / "journeys/data/products.csv").open())]
 
@@ -93,25 +92,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10)
     args = parser.parse_args()
     (checkout,) = load_journeys([str(ROOT / "journeys/checkout.yaml")])
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:
-        shop = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "runner",
-                "demo-shop",
-                "--port",
-                str(port),
-                "--db",
-                folder + "/s.db",
-            ],
-            cwd=ROOT,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_healthy(base, timeout_s=30, proc=shop)
+        with running_demo_shop(Path(folder), quiet=True) as base:
             target = Target.single(base)
             ours: list[float] = []
             theirs: list[float] = []
@@ -127,9 +109,6 @@ def main() -> int:
                     if index >= args.warmup:
                         ours.append(t1 - t0)
                         theirs.append(t2 - t1)
-        finally:
-            shop.terminate()
-            shop.wait(timeout=15)
     ours_ms = statistics.median(ours) * 1000
     theirs_ms = statistics.median(theirs) * 1000
     print(f"iterations: {args.iterations} each, alternating, after {args.warmup} warm-up")

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import free_port  # noqa: E402
+from runner.demoshop.process import free_port  # noqa: E402
 
 JOURNEY = """\
 journey: bench

@@ -60,9 +60,10 @@ def model_sections(text: str) -> dict[str, str]:
     return sections
 
 
-def documented_keys(model: type[BaseModel]) -> list[str]:
-    sections = model_sections(REFERENCE.read_text(encoding="utf-8"))
-    assert model.__name__ in sections, f"docs/journeys.md has no '### {model.__name__}' section"
+def documented_keys(model: type[BaseModel], reference: Path = REFERENCE) -> list[str]:
+    """The keys of `model`'s table in `reference` (docs/journeys.md unless told)."""
+    sections = model_sections(reference.read_text(encoding="utf-8"))
+    assert model.__name__ in sections, f"{reference.name} has no '### {model.__name__}' section"
     return KEY_ROW.findall(sections[model.__name__])
 
 

@@ -24,10 +24,8 @@ from runner.engines.load.master import Rehearsal, WorkersNotReady
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
-from runner.outputs.html import write_html
-from runner.outputs.junit import write_junit
-from runner.outputs.prometheus import write_prometheus
-from runner.outputs.results_json import build_results, write_results
+from runner.outputs.files import write_outputs
+from runner.outputs.results_json import build_results
 from runner.redact import Redactor
 from runner.rehearsal_judge import judge_rehearsal
 from runner.slo import RunVerdict
@@ -110,10 +108,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
     )
     results["journeys"] += probe_entries
     results["objectives"] += [o for entry in probe_entries for o in entry["objectives"]]
-    write_results(results, out_dir / "results.json", redactor)
-    write_junit(results, out_dir / "junit.xml", redactor)
-    write_html(results, out_dir / "index.html", redactor)
-    write_prometheus(results, out_dir / "metrics.prom", redactor)
+    write_outputs(results, out_dir, redactor)
     print_summary(results, console, str(out_dir))
     return verdict
 

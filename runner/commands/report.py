@@ -10,10 +10,8 @@ from rich.console import Console
 
 from runner.errors import Problem, SpecError
 from runner.outputs.console import print_summary
-from runner.outputs.html import write_html
-from runner.outputs.junit import write_junit
-from runner.outputs.prometheus import write_prometheus
-from runner.outputs.results_json import read_results, write_results
+from runner.outputs.files import write_outputs
+from runner.outputs.results_json import read_results
 from runner.redact import Redactor
 
 
@@ -29,11 +27,7 @@ def report_command(args: argparse.Namespace, console: Console | None = None) -> 
         raise SpecError([Problem(str(path), 1, 1, (), f"cannot read results: {exc}")]) from None
     out_dir = Path(args.out) if args.out else path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    redactor = Redactor()  # results.json was redacted when the run wrote it
-    if out_dir.resolve() != path.parent.resolve():
-        write_results(results, out_dir / "results.json", redactor)
-    write_junit(results, out_dir / "junit.xml", redactor)
-    write_html(results, out_dir / "index.html", redactor, base_dir=path.parent)
-    write_prometheus(results, out_dir / "metrics.prom", redactor)
+    # results.json was redacted when the run wrote it
+    write_outputs(results, out_dir, Redactor(), artefacts_dir=path.parent)
     print_summary(results, console or Console(file=sys.stdout), str(out_dir))
     return str(results["verdict"])

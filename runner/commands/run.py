@@ -21,10 +21,8 @@ from runner.engines.probe import run_probes
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
-from runner.outputs.html import write_html
-from runner.outputs.junit import write_junit
-from runner.outputs.prometheus import write_prometheus
-from runner.outputs.results_json import build_results, write_results
+from runner.outputs.files import write_outputs
+from runner.outputs.results_json import build_results
 from runner.redact import Redactor
 from runner.results import Engine, JourneyRun, JourneyTally
 from runner.slo import RunVerdict, judge_runs, run_verdict
@@ -119,10 +117,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
         out_dir=out_dir,
         reason=reason,
     )
-    write_results(results, out_dir / "results.json", redactor)
-    write_junit(results, out_dir / "junit.xml", redactor)
-    write_html(results, out_dir / "index.html", redactor)
-    write_prometheus(results, out_dir / "metrics.prom", redactor)
+    write_outputs(results, out_dir, redactor)
     print_summary(results, console, str(out_dir))
     return verdict
 

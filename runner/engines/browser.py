@@ -245,11 +245,7 @@ class BrowserSession:
                 scrub_trace(raw, destination, self.scrub)
             except (PlaywrightError, OSError):
                 return failed
-        return _replace_artefacts(failed, (*failed.artefacts, str(destination)))
-
-
-def _replace_artefacts(step: StepResult, artefacts: tuple[str, ...]) -> StepResult:
-    return dataclasses.replace(step, artefacts=artefacts)
+        return dataclasses.replace(failed, artefacts=(*failed.artefacts, str(destination)))
 
 
 def attach_page_timings(

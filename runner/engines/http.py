@@ -120,8 +120,9 @@ class _Attempt:
         self.done = 0.0
 
     def fail(self, outcome: Outcome, reason: str) -> _Attempt:
+        """Mark the attempt failed; `done` stays at the response's arrival when there was one."""
         self.outcome, self.reason = outcome, reason
-        self.done = time.perf_counter()
+        self.done = self.done or time.perf_counter()
         return self
 
 
@@ -186,26 +187,20 @@ def _attempt(
     try:
         reason = failed_expectation(step.expect, view, attempt.done - sent, variables)
     except ExpectTemplateError as exc:
-        attempt.outcome, attempt.reason = "error", f"template in expect: {exc}"
-        return attempt
+        return attempt.fail("error", f"template in expect: {exc}")
     if reason:
-        return _failed(attempt, reason)
+        return attempt.fail("failed", reason)
     for name, capture in step.capture.items():
         try:
             attempt.captures[name] = capture_value(capture, view)
         except LookupError as exc:
-            return _failed(attempt, f"capture {name}: {exc}")
+            return attempt.fail("failed", f"capture {name}: {exc}")
     return attempt
 
 
 @functools.lru_cache(maxsize=4096)
 def _label(journey: str, step: str) -> str:
     return f"{journey} / {step}"
-
-
-def _failed(attempt: _Attempt, reason: str) -> _Attempt:
-    attempt.outcome, attempt.reason = "failed", reason
-    return attempt
 
 
 def _origin(url: str) -> str:

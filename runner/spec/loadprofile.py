@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from runner.errors import Problem, SpecError
 from runner.spec.problems import field_vocabulary, problems_from_validation
 from runner.spec.slo import Percentiles
-from runner.spec.units import Duration, Ratio, parse_duration
+from runner.spec.units import Duration, Ratio
 from runner.spec.yamlsource import Marks, parse_yaml
 
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*")
@@ -207,4 +207,4 @@ def check_against_journeys(
         raise SpecError(problems)
 
 
-__all__ = ["LoadProfile", "Stage", "check_against_journeys", "load_profile", "parse_duration"]
+__all__ = ["LoadProfile", "Stage", "check_against_journeys", "load_profile", "parse_rate"]

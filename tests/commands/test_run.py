@@ -67,8 +67,12 @@ def test_shipped_journeys_pass_against_the_demo_shop(demo_shop: str, tmp_path: P
     xmlschema.validate(tmp_path / "junit.xml", JUNIT_XSD)
     assert "PASS" in done.stdout
     assert "Ready" in (tmp_path / "index.html").read_text()
-    families = {f.name: f for f in text_string_to_metric_families((tmp_path / "metrics.prom").read_text())}
-    runs = {(s.labels["journey"], s.labels["engine"]): s.value for s in families["journey_runs"].samples}
+    families = {
+        f.name: f for f in text_string_to_metric_families((tmp_path / "metrics.prom").read_text())
+    }
+    runs = {
+        (s.labels["journey"], s.labels["engine"]): s.value for s in families["journey_runs"].samples
+    }
     assert runs[("checkout", "browser")] == 1 and runs[("pos-sync", "http")] == 1
     search = by_name(data, "browser")["search"]
     page = {s["name"]: s["page"] for s in search["steps"]}["search page"]

@@ -8,36 +8,20 @@ a real PNG copied next to the report and whose trace is a real (tiny) zip.
 from __future__ import annotations
 
 import copy
-import json
 import shutil
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from runner.outputs.html import render_html, write_html
 from runner.redact import Redactor
+from tests.outputs.conftest import ARTEFACTS, DATA, load, open_report, write
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).resolve().parents[2]
-ARTEFACTS = ROOT / "reports" / "test-artefacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 REASON = "locator '#place-order' not visible after 5s"
 NASTY = "<script>window.pwned=1</script><img src=x>"
-
-
-def load(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
-    return document
 
 
 def failing_run(base_dir: Path) -> dict[str, Any]:
@@ -61,46 +45,6 @@ def many_journeys(count: int) -> dict[str, Any]:
         document["journeys"].append(journey)
     document["objectives"] = [o for j in document["journeys"] for o in j["objectives"]]
     return document
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """One Chromium for the module: launching costs ~0.5 s, a new context almost nothing."""
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-
-
-def open_report(browser: Browser, path: Path) -> tuple[Page, list[str]]:
-    """Open the report with every request recorded, and all but the report's own file aborted."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    requests: list[str] = []
-    own = path.as_uri()
-
-    def record(route: Any) -> None:
-        requests.append(route.request.url)
-        if route.request.url == own:
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", record)
-    page = context.new_page()
-    page.goto(own)
-    page.wait_for_load_state("load")
-    return page, requests
-
-
-def write(document: dict[str, Any], base_dir: Path) -> Path:
-    path = base_dir / "index.html"
-    write_html(document, path, Redactor())
-    return path
 
 
 @pytest.mark.browser

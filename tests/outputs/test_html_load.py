@@ -9,32 +9,17 @@ checkout:errors=40% (its one browser probe run failed). The soak is synthetic: 3
 from __future__ import annotations
 
 import copy
-import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from runner.outputs.html import render_html, write_html
 from runner.outputs.load_charts import downsample
 from runner.redact import Redactor
-from tests.outputs.test_html import ARTEFACTS, CHROMIUM_ARGS, open_report
-
-DATA = Path(__file__).parent / "data"
-
-
-def load(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
-    return document
-
-
-def write(document: dict[str, Any], base_dir: Path) -> Path:
-    path = base_dir / "index.html"
-    write_html(document, path, Redactor())
-    return path
+from tests.outputs.conftest import ARTEFACTS, load, open_report, write
 
 
 def soak(rows: int = 3600) -> dict[str, Any]:
@@ -74,19 +59,6 @@ def soak(rows: int = 3600) -> dict[str, Any]:
         for i in range(rows // 5)
     ]
     return document
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
 
 
 @pytest.mark.browser

@@ -25,13 +25,13 @@ from runner.spec.loadprofile import (
     load_profile,
     parse_rate,
 )
+from tests.test_docs import documented_keys, yaml_keys
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
 PROFILES = sorted((ROOT / "loadprofiles").glob("*.yaml"))
 REFERENCE = ROOT / "docs" / "load-profiles.md"
 MODELS: list[type[BaseModel]] = [LoadProfile, Stage, ThinkTime, AbortIf, LoadSlo]
-HEADING = re.compile(r"^(#{1,3}) (\S+)", re.MULTILINE)
-KEY_ROW = re.compile(r"^\| `([^`]+)` \|", re.MULTILINE)
 PROBLEM_LINE = re.compile(r"[^:\n]+:\d+:\d+: [^\n]+: [^\n]+")
 SHIPPED = {"smoke", "flash-sale", "black-friday", "store-open-pos-sync", "month-end-export", "soak"}
 
@@ -65,25 +65,10 @@ def test_shipped_profile_plays_in_minutes_at_the_documented_scale(path: Path) ->
 # -- the docs -------------------------------------------------------------------------------
 
 
-def model_sections(text: str) -> dict[str, str]:
-    """Text under each `### Model ...` heading, up to the next heading of level 1 to 3."""
-    headings = list(HEADING.finditer(text))
-    sections: dict[str, str] = {}
-    for index, heading in enumerate(headings):
-        if heading.group(1) != "###":
-            continue
-        end = headings[index + 1].start() if index + 1 < len(headings) else len(text)
-        sections[heading.group(2)] = text[heading.end() : end]
-    return sections
-
-
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
 def test_docs_table_lists_every_key_of_the_model_and_nothing_else(model: type[BaseModel]) -> None:
-    sections = model_sections(REFERENCE.read_text(encoding="utf-8"))
-    assert model.__name__ in sections, f"docs/load-profiles.md has no '### {model.__name__}'"
-    documented = KEY_ROW.findall(sections[model.__name__])
-    keys = [info.alias or name for name, info in model.model_fields.items()]
-    assert sorted(documented) == sorted(keys)
+    documented = documented_keys(model, REFERENCE)
+    assert sorted(documented) == sorted(yaml_keys(model))
     assert len(documented) == len(set(documented)), "a key is documented twice"
 
 

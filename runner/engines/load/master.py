@@ -211,7 +211,7 @@ class Rehearsal:
     def _finish(self, processes: list[subprocess.Popen[bytes]]) -> None:
         outcome = self.outcome
         try:
-            if self.runner.state not in (STATE_STOPPED,):
+            if self.runner.state != STATE_STOPPED:
                 self.runner.stop()
             self.runner.send_message(protocol.FLUSH, {})
             deadline = time.monotonic() + FLUSH_TIMEOUT_S
