@@ -71,8 +71,19 @@ def _compiled_path(path: str) -> Callable[[Any], list[Any]]:
         position = match.end()
     if path.startswith("$") and position >= len(path):
         return functools.partial(_singular, tuple(keys))
-    query = jsonpath.compile(path)
-    return lambda document: [match.obj for match in query.finditer(document)]
+    query = jsonpath.compile(path, strict=True)
+    return functools.partial(_queried, query)
+
+
+def _queried(query: jsonpath.JSONPath | jsonpath.CompoundJSONPath, document: Any) -> list[Any]:
+    """Every value `query` selects; a primitive root holds nothing a selector can reach.
+
+    python-jsonpath parses a `str` argument as JSON text, so a response whose whole body is
+    the JSON string `"[1, 2]"` would otherwise be read as the array [1, 2].
+    """
+    if not isinstance(document, (dict, list)):
+        return []
+    return [match.obj for match in query.finditer(document)]
 
 
 def _singular(keys: tuple[str | int, ...], document: Any) -> list[Any]:

@@ -72,7 +72,7 @@ def _check_regex(pattern: str | None) -> str | None:
 def check_jsonpath(path: str) -> str:
     """Validate a JSONPath (RFC 9535) so that a typo fails at load time, not mid-run."""
     try:
-        jsonpath.compile(path)
+        jsonpath.compile(path, strict=True)
     except jsonpath.JSONPathError as exc:
         raise ValueError(f"invalid JSONPath {path!r}: {str(exc).splitlines()[0]}") from None
     return path

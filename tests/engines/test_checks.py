@@ -35,11 +35,25 @@ def singular_paths(draw: st.DrawFn) -> str:
 
 @given(documents, singular_paths())
 def test_singular_paths_select_what_the_library_selects(document: Any, path: str) -> None:
-    expected = [match.obj for match in jsonpath.compile(path).finditer(document)]
+    expected = [match.obj for match in jsonpath.compile(path, strict=True).finditer(document)]
     assert _compiled_path(path)(document) == expected
 
 
-@given(documents, st.sampled_from(["$.items[*]", "$..sku", "$.items[?@.sku]", "$[0:2]", "$.*"]))
+containers = st.lists(documents, max_size=3) | st.dictionaries(names, documents, max_size=3)
+general_paths = st.sampled_from(["$.items[*]", "$..sku", "$.items[?@.sku]", "$[0:2]", "$.*", "$..*"])
+
+
+@given(containers, general_paths)
 def test_other_paths_go_to_the_library(document: Any, path: str) -> None:
-    expected = [match.obj for match in jsonpath.compile(path).finditer(document)]
+    expected = [match.obj for match in jsonpath.compile(path, strict=True).finditer(document)]
     assert _compiled_path(path)(document) == expected
+
+
+@given(st.none() | st.booleans() | st.integers() | st.text(), general_paths)
+def test_a_primitive_body_holds_nothing_a_general_path_reaches(document: Any, path: str) -> None:
+    """RFC 9535: wildcards, slices, filters and descendants select nothing under a primitive."""
+    assert _compiled_path(path)(document) == []
+
+
+def test_a_json_string_body_is_not_parsed_again() -> None:
+    assert _compiled_path("$[*]")("[1, 2]") == []
