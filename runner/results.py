@@ -78,11 +78,16 @@ class JourneyRun:
 
     @property
     def outcome(self) -> Outcome:
-        if self.reason or any(s.outcome == "error" for s in self.steps):
+        """An error if the run or any step erred, else failed if any step failed or none ran."""
+        if self.reason:
             return "error"
-        if not self.steps or any(s.outcome == "failed" for s in self.steps):
-            return "failed"
-        return "passed"
+        outcome: Outcome = "passed" if self.steps else "failed"
+        for step in self.steps:  # one pass: this is read for every load iteration
+            if step.outcome == "error":
+                return "error"
+            if step.outcome == "failed":
+                outcome = "failed"
+        return outcome
 
     @property
     def failure(self) -> StepResult | None:

@@ -11,6 +11,7 @@ import functools
 import operator
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -19,8 +20,9 @@ import jinja2
 import jsonpath
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from runner.engines.memo import PerObject
 from runner.spec.journey import Capture, Check, Expect
-from runner.spec.template import render_value
+from runner.spec.template import render_value, renders_to_itself
 
 _MISSING = object()
 
@@ -106,6 +108,8 @@ def _cut(value: object) -> str:
 class ResponseView:
     """Lazily parsed views of one response, shared by its checks and captures."""
 
+    __slots__ = ("_html", "_json", "response")
+
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         self._json: Any = _MISSING
@@ -137,74 +141,155 @@ def failed_expectation(
     expect: Expect, view: ResponseView, elapsed_s: float, variables: Mapping[str, Any]
 ) -> str | None:
     """The first expectation `view` misses, as a one-line reason; None when all hold."""
+    plan = _expect_plan(expect)
     status = view.response.status_code
-    if expect.status is not None and status not in expect.status:
-        wanted = " or ".join(str(s) for s in expect.status)
+    if plan.status is None:
+        if status >= 400:
+            return f"expected a status below 400, got {status}"
+    elif status not in plan.status:
+        wanted = " or ".join(str(s) for s in expect.status or ())
         return f"expected status {wanted}, got {status}"
-    if expect.status is None and status >= 400:
-        return f"expected a status below 400, got {status}"
-    if expect.latency is not None and elapsed_s > expect.latency:
-        return f"took {elapsed_s:.3f}s, over the {expect.latency:g}s limit"
-    for name, check in expect.headers.items():
+    if plan.latency is not None and elapsed_s > plan.latency:
+        return f"took {elapsed_s:.3f}s, over the {plan.latency:g}s limit"
+    for name, where, check in plan.headers:
         value = view.response.headers.get(name)
-        found = [] if value is None else [value]
-        if reason := judge(check, found, f"header {name}", variables):
+        if reason := check.judge([] if value is None else [value], where, variables):
             return reason
-    if expect.json_paths:
+    if plan.json:
         try:
-            view.json()
+            document = view.json()
         except ValueError:
             kind = view.response.headers.get("content-type", "no content type")
             return f"expected a JSON body, got {kind}"
-        for path, check in expect.json_paths.items():
-            if reason := judge(check, view.json_values(path), f"json {path}", variables):
+        for select, where, check in plan.json:
+            if reason := check.judge(select(document), where, variables):
                 return reason
-    for selector, check in expect.html.items():
+    for selector, where, check in plan.html:
         # an element without the asked attribute counts as not found
         values = [
             value
             for node in view.html_nodes(selector)
             if (value := _node_value(node, check.attr)) is not None
         ]
-        if reason := judge(check, values, f"html {selector}", variables):
+        if reason := check.judge(values, where, variables):
             return reason
-    if expect.body is not None:
-        return judge(expect.body, [view.response.text], "body", variables)
+    if plan.body is not None:
+        return plan.body.judge([view.response.text], "body", variables)
     return None
 
 
 def judge(check: Check, found: list[Any], where: str, variables: Mapping[str, Any]) -> str | None:
     """Judge the values found at `where` (all matches, in order) against one Check."""
-    if check.count is not None and len(found) != check.count:
-        return f"{where}: expected {check.count} matches, got {len(found)}"
-    if check.exists is not None and bool(found) != check.exists:
-        return f"{where}: expected {'something' if check.exists else 'nothing'}, found " + (
-            f"{_cut(found[0])}" if found else "nothing"
+    return _check_plan(check).judge(found, where, variables)
+
+
+@dataclass(frozen=True, slots=True)
+class _ExpectPlan:
+    """An Expect with its checks in the order they are judged, paths compiled, labels built."""
+
+    status: frozenset[int] | None
+    latency: float | None
+    headers: tuple[tuple[str, str, _CheckPlan], ...]
+    json: tuple[tuple[Callable[[Any], list[Any]], str, _CheckPlan], ...]
+    html: tuple[tuple[str, str, _CheckPlan], ...]
+    body: _CheckPlan | None
+
+    @classmethod
+    def of(cls, expect: Expect) -> _ExpectPlan:
+        return cls(
+            status=None if expect.status is None else frozenset(expect.status),
+            latency=expect.latency,
+            headers=tuple(
+                (name, f"header {name}", _check_plan(check))
+                for name, check in expect.headers.items()
+            ),
+            json=tuple(
+                (_compiled_path(path), f"json {path}", _check_plan(check))
+                for path, check in expect.json_paths.items()
+            ),
+            html=tuple(
+                (selector, f"html {selector}", _check_plan(check))
+                for selector, check in expect.html.items()
+            ),
+            body=None if expect.body is None else _check_plan(expect.body),
         )
-    has_bounds = not (
-        check.gt is None and check.ge is None and check.lt is None and check.le is None
-    )
-    text_checks = check.contains is not None or check.matches is not None
-    if not found:
-        if check.has_equals or text_checks or has_bounds:
-            return f"{where}: found nothing"
-        return None
-    actual = found[0]  # may be None: a JSON null is found, and `equals: null` matches it
-    if check.has_equals:
-        expected = _render(check.equals, variables)
-        if not _equal(actual, expected):
-            return f"{where}: expected {_cut(expected)}, got {_cut(actual)}"
-    if actual is None and (text_checks or has_bounds):
-        return f"{where}: expected a value, got null"
-    if check.contains is not None:
-        needle = str(_render(check.contains, variables))
-        if needle not in str(actual):
-            return f"{where}: expected to contain {_cut(needle)}, got {_cut(actual)}"
-    if check.matches is not None:
-        pattern = str(_render(check.matches, variables))
-        if not re.search(pattern, str(actual)):
-            return f"{where}: expected to match {_cut(pattern)}, got {_cut(actual)}"
-    return _compare(check, actual, where, variables) if has_bounds else None
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckPlan:
+    """One Check as judged on every response: which tests apply, and which operands are fixed.
+
+    An operand without `{` (no `{{ }}` template, no `${ENV}`) renders to itself, so it is
+    used as is instead of going through the template engine on every response.
+    """
+
+    check: Check
+    has_equals: bool
+    equals_fixed: bool
+    text_checks: bool
+    bounds: tuple[tuple[str, Any], ...]  # ("gt", bound), in gt, ge, lt, le order
+    needs_value: bool
+    pattern: re.Pattern[str] | None  # `matches`, compiled when it is fixed
+
+    @property
+    def attr(self) -> str | None:
+        return self.check.attr
+
+    @classmethod
+    def of(cls, check: Check) -> _CheckPlan:
+        bounds = tuple(
+            (name, bound)
+            for name, bound in (
+                ("gt", check.gt),
+                ("ge", check.ge),
+                ("lt", check.lt),
+                ("le", check.le),
+            )
+            if bound is not None
+        )
+        text_checks = check.contains is not None or check.matches is not None
+        fixed_pattern = check.matches is not None and renders_to_itself(check.matches)
+        return cls(
+            check=check,
+            has_equals=check.has_equals,
+            equals_fixed=renders_to_itself(check.equals),
+            text_checks=text_checks,
+            bounds=bounds,
+            needs_value=check.has_equals or text_checks or bool(bounds),
+            pattern=re.compile(check.matches) if fixed_pattern else None,  # type: ignore[arg-type]
+        )
+
+    def judge(self, found: list[Any], where: str, variables: Mapping[str, Any]) -> str | None:
+        check = self.check
+        if check.count is not None and len(found) != check.count:
+            return f"{where}: expected {check.count} matches, got {len(found)}"
+        if check.exists is not None and bool(found) != check.exists:
+            return f"{where}: expected {'something' if check.exists else 'nothing'}, found " + (
+                f"{_cut(found[0])}" if found else "nothing"
+            )
+        if not found:
+            return f"{where}: found nothing" if self.needs_value else None
+        actual = found[0]  # may be None: a JSON null is found, and `equals: null` matches it
+        if self.has_equals:
+            expected = check.equals if self.equals_fixed else _render(check.equals, variables)
+            if not _equal(actual, expected):
+                return f"{where}: expected {_cut(expected)}, got {_cut(actual)}"
+        if actual is None and (self.text_checks or self.bounds):
+            return f"{where}: expected a value, got null"
+        if check.contains is not None:
+            needle = str(_render(check.contains, variables))
+            if needle not in str(actual):
+                return f"{where}: expected to contain {_cut(needle)}, got {_cut(actual)}"
+        if check.matches is not None:
+            pattern = self.pattern or str(_render(check.matches, variables))
+            if not re.search(pattern, str(actual)):
+                shown = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+                return f"{where}: expected to match {_cut(shown)}, got {_cut(actual)}"
+        return _compare(self.bounds, actual, where, variables) if self.bounds else None
+
+
+_check_plan: PerObject[Check, _CheckPlan] = PerObject(_CheckPlan.of)
+_expect_plan: PerObject[Expect, _ExpectPlan] = PerObject(_ExpectPlan.of)
 
 
 def _equal(actual: Any, expected: Any) -> bool:
@@ -225,15 +310,14 @@ _HOLDS: dict[str, Callable[[float, float], bool]] = {
 _SIGN = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
-def _compare(check: Check, actual: Any, where: str, variables: Mapping[str, Any]) -> str | None:
-    bounds = (("gt", check.gt), ("ge", check.ge), ("lt", check.lt), ("le", check.le))
+def _compare(
+    bounds: tuple[tuple[str, Any], ...], actual: Any, where: str, variables: Mapping[str, Any]
+) -> str | None:
     try:
         number = float(actual)
     except (TypeError, ValueError):
         return f"{where}: expected a number, got {_cut(actual)}"
     for name, template in bounds:
-        if template is None:
-            continue
         try:
             bound = float(_render(template, variables))
         except (TypeError, ValueError):

@@ -8,7 +8,6 @@ Imports the spec (to read it) and results (to report); never formats output.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -22,10 +21,11 @@ from runner.engines.checks import (
     describe_template_error,
     failed_expectation,
 )
+from runner.engines.memo import PerObject
 from runner.results import Outcome, StepResult
-from runner.spec.journey import HttpStep, Journey
+from runner.spec.journey import HttpRequest, HttpStep, Journey
 from runner.spec.target import Target
-from runner.spec.template import render_text, render_value
+from runner.spec.template import render_text, render_value, renders_to_itself
 
 _ABSOLUTE = ("http://", "https://")
 
@@ -126,24 +126,95 @@ class _Attempt:
         return self
 
 
+class _RequestPlan:
+    """A step's request with what is fixed between runs worked out once, for one target.
+
+    Most URLs and headers hold no template; joining them to the surface's base and deciding
+    which target headers may go with them once, not on every request, is what lets one flow
+    code serve both a probe and thousands of load requests per second.
+    """
+
+    __slots__ = ("extensions", "headers", "target", "url")
+
+    def __init__(self, journey: str, step: HttpStep, target: Target) -> None:
+        spec = step.request
+        self.target = target
+        # the load engine names its statistics by step (bounded), not by URL (unbounded)
+        self.extensions = {"step": f"{journey} / {step.name}"}
+        self.url: str | None = None  # the whole URL, when no template is in it
+        self.headers: dict[str, str] | _Unset | None = _UNSET
+        if renders_to_itself(spec.url):
+            self.url = _join(spec.url, step, target)
+            header_values = [*spec.headers.values()]
+            if self.sends_target_headers(self.url):
+                header_values += target.headers.values()
+            if renders_to_itself(header_values):
+                self.headers = self.render_headers(spec, self.url, {})
+
+    def sends_target_headers(self, url: str) -> bool:
+        # Target headers (often credentials) go only to the target's own origins, never to an
+        # absolute URL elsewhere that a journey follows (a CDN, a payment page).
+        return bool(self.target.headers) and (
+            not url.startswith(_ABSOLUTE) or self.target.owns(url)
+        )
+
+    def render_url(self, spec: HttpRequest, step: HttpStep, variables: dict[str, Any]) -> str:
+        if self.url is not None:
+            return self.url
+        return _join(render_text(spec.url, variables), step, self.target)
+
+    def render_headers(
+        self, spec: HttpRequest, url: str, variables: dict[str, Any]
+    ) -> dict[str, str] | None:
+        if not isinstance(self.headers, _Unset):
+            return self.headers
+        headers: dict[str, str] | None = None
+        if self.sends_target_headers(url):
+            headers = {k: render_text(v, variables) for k, v in self.target.headers.items()}
+        if spec.headers:
+            headers = headers or {}
+            headers.update({k: render_text(v, variables) for k, v in spec.headers.items()})
+        return headers
+
+
+class _Unset:
+    """Not worked out in advance: rendered on every request."""
+
+
+_UNSET = _Unset()
+
+
+def _join(url: str, step: HttpStep, target: Target) -> str:
+    """An absolute URL as is; a relative one on the step's surface of the target."""
+    if url.startswith(_ABSOLUTE):
+        return url
+    return target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
+
+
+def _build_plan(step: HttpStep) -> dict[int, _RequestPlan]:
+    return {}  # one plan per target the step runs against, filled on first use
+
+
+_plans_by_target: PerObject[HttpStep, dict[int, _RequestPlan]] = PerObject(_build_plan)
+
+
+def _plan(journey: str, step: HttpStep, target: Target) -> _RequestPlan:
+    plans = _plans_by_target(step)
+    plan = plans.get(id(target))
+    if plan is None or plan.target is not target:
+        plan = plans[id(target)] = _RequestPlan(journey, step, target)
+    return plan
+
+
 def _attempt(
     journey: str, step: HttpStep, target: Target, client: httpx.Client, variables: dict[str, Any]
 ) -> _Attempt:
     attempt = _Attempt()
     spec = step.request
+    plan = _plan(journey, step, target)
     try:
-        url = render_text(spec.url, variables)
-        absolute = url.startswith(_ABSOLUTE)
-        if not absolute:
-            url = target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
-        # Target headers (often credentials) go only to the target's own origins, never to an
-        # absolute URL elsewhere that a journey follows (a CDN, a payment page).
-        headers: dict[str, str] | None = None
-        if target.headers and (not absolute or target.owns(url)):
-            headers = {k: render_text(v, variables) for k, v in target.headers.items()}
-        if spec.headers:
-            headers = headers or {}
-            headers.update({k: render_text(v, variables) for k, v in spec.headers.items()})
+        url = plan.render_url(spec, step, variables)
+        headers = plan.render_headers(spec, url, variables)
         params = (
             {k: render_text(v, variables) for k, v in spec.query.items()} if spec.query else None
         )
@@ -166,8 +237,7 @@ def _attempt(
             data=form,
             timeout=spec.timeout,
             follow_redirects=spec.follow_redirects,
-            # the load engine names its statistics by step (bounded), not by URL (unbounded)
-            extensions={"step": _label(journey, step.name)},
+            extensions=plan.extensions,
         )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         attempt.unreachable = True
@@ -196,11 +266,6 @@ def _attempt(
         except LookupError as exc:
             return attempt.fail("failed", f"capture {name}: {exc}")
     return attempt
-
-
-@functools.lru_cache(maxsize=4096)
-def _label(journey: str, step: str) -> str:
-    return f"{journey} / {step}"
 
 
 def _origin(url: str) -> str:

@@ -145,6 +145,22 @@ def _plain_render(source: str, single: bool) -> Callable[[Mapping[str, Any]], An
     return render
 
 
+def renders_to_itself(value: Any) -> bool:
+    """Whether `value` is fixed: no string in it holds a `{{ }}` template or a `${ENV}`.
+
+    Conservative (any `{` counts), so the hot paths may skip rendering such values safely.
+    """
+    if isinstance(value, str):
+        return "{" not in value
+    if isinstance(value, dict):
+        return all(
+            renders_to_itself(key) and renders_to_itself(item) for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return all(renders_to_itself(item) for item in value)
+    return True
+
+
 def render_value(value: Any, context: Mapping[str, Any]) -> Any:
     """Render every string inside `value` (nested lists and mappings included)."""
     if isinstance(value, str):

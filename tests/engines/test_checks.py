@@ -40,7 +40,9 @@ def test_singular_paths_select_what_the_library_selects(document: Any, path: str
 
 
 containers = st.lists(documents, max_size=3) | st.dictionaries(names, documents, max_size=3)
-general_paths = st.sampled_from(["$.items[*]", "$..sku", "$.items[?@.sku]", "$[0:2]", "$.*", "$..*"])
+general_paths = st.sampled_from(
+    ["$.items[*]", "$..sku", "$.items[?@.sku]", "$[0:2]", "$.*", "$..*"]
+)
 
 
 @given(containers, general_paths)

@@ -152,6 +152,40 @@ def test_target_headers_go_only_to_the_targets_own_origins(demo_shop: str) -> No
     assert seen == [("127.0.0.1", "Bearer s3cret"), ("localhost", None)]
 
 
+def test_templated_urls_and_headers_are_decided_on_every_request(demo_shop: str) -> None:
+    """A URL with a template may land anywhere: credentials follow the rendered URL, not the
+    template, and a header template renders with each run's variables."""
+    other = demo_shop.replace("127.0.0.1", "localhost")
+    loaded = journey(
+        {"name": "own", "request": {"url": "{{ own }}/health", "headers": {"X-Run": "{{ run }}"}}},
+        {"name": "elsewhere", "request": {"url": "{{ elsewhere }}/health"}},
+        own="",
+        elsewhere="",
+        run="",
+    )
+    target = Target(name="t", urls={"api": demo_shop}, headers={"Authorization": "Bearer s3cret"})
+    seen: list[tuple[str, str | None, str | None]] = []
+    with httpx.Client(
+        event_hooks={
+            "request": [
+                lambda r: seen.append(
+                    (r.url.host, r.headers.get("authorization"), r.headers.get("x-run"))
+                )
+            ]
+        }
+    ) as client:
+        for run in ("1", "2"):
+            variables = {"own": demo_shop, "elsewhere": other, "run": run}
+            results = list(run_http_flow(loaded.spec, target, client=client, variables=variables))
+            assert [r.outcome for r in results] == ["passed", "passed"]
+    assert seen == [
+        ("127.0.0.1", "Bearer s3cret", "1"),
+        ("localhost", None, None),
+        ("127.0.0.1", "Bearer s3cret", "2"),
+        ("localhost", None, None),
+    ]
+
+
 def test_a_template_failing_at_run_time_is_a_step_error_not_a_crash(demo_shop: str) -> None:
     loaded = journey(
         {"name": "stock", "request": {"url": "/api/stock/SKU-00001"}, "capture": {"sku": "$.sku"}},
