@@ -141,41 +141,7 @@ def failed_expectation(
     expect: Expect, view: ResponseView, elapsed_s: float, variables: Mapping[str, Any]
 ) -> str | None:
     """The first expectation `view` misses, as a one-line reason; None when all hold."""
-    plan = _expect_plan(expect)
-    status = view.response.status_code
-    if plan.status is None:
-        if status >= 400:
-            return f"expected a status below 400, got {status}"
-    elif status not in plan.status:
-        wanted = " or ".join(str(s) for s in expect.status or ())
-        return f"expected status {wanted}, got {status}"
-    if plan.latency is not None and elapsed_s > plan.latency:
-        return f"took {elapsed_s:.3f}s, over the {plan.latency:g}s limit"
-    for name, where, check in plan.headers:
-        value = view.response.headers.get(name)
-        if reason := check.judge([] if value is None else [value], where, variables):
-            return reason
-    if plan.json:
-        try:
-            document = view.json()
-        except ValueError:
-            kind = view.response.headers.get("content-type", "no content type")
-            return f"expected a JSON body, got {kind}"
-        for select, where, check in plan.json:
-            if reason := check.judge(select(document), where, variables):
-                return reason
-    for selector, where, check in plan.html:
-        # an element without the asked attribute counts as not found
-        values = [
-            value
-            for node in view.html_nodes(selector)
-            if (value := _node_value(node, check.attr)) is not None
-        ]
-        if reason := check.judge(values, where, variables):
-            return reason
-    if plan.body is not None:
-        return plan.body.judge([view.response.text], "body", variables)
-    return None
+    return expectation_plan(expect).first_failure(view, elapsed_s, variables)
 
 
 def judge(check: Check, found: list[Any], where: str, variables: Mapping[str, Any]) -> str | None:
@@ -184,10 +150,11 @@ def judge(check: Check, found: list[Any], where: str, variables: Mapping[str, An
 
 
 @dataclass(frozen=True, slots=True)
-class _ExpectPlan:
+class ExpectPlan:
     """An Expect with its checks in the order they are judged, paths compiled, labels built."""
 
     status: frozenset[int] | None
+    status_wanted: str  # "200 or 201", in the journey's order
     latency: float | None
     headers: tuple[tuple[str, str, _CheckPlan], ...]
     json: tuple[tuple[Callable[[Any], list[Any]], str, _CheckPlan], ...]
@@ -195,9 +162,10 @@ class _ExpectPlan:
     body: _CheckPlan | None
 
     @classmethod
-    def of(cls, expect: Expect) -> _ExpectPlan:
+    def of(cls, expect: Expect) -> ExpectPlan:
         return cls(
             status=None if expect.status is None else frozenset(expect.status),
+            status_wanted=" or ".join(str(s) for s in expect.status or ()),
             latency=expect.latency,
             headers=tuple(
                 (name, f"header {name}", _check_plan(check))
@@ -213,6 +181,44 @@ class _ExpectPlan:
             ),
             body=None if expect.body is None else _check_plan(expect.body),
         )
+
+    def first_failure(
+        self, view: ResponseView, elapsed_s: float, variables: Mapping[str, Any]
+    ) -> str | None:
+        """The first expectation `view` misses, as a one-line reason; None when all hold."""
+        status = view.response.status_code
+        if self.status is None:
+            if status >= 400:
+                return f"expected a status below 400, got {status}"
+        elif status not in self.status:
+            return f"expected status {self.status_wanted}, got {status}"
+        if self.latency is not None and elapsed_s > self.latency:
+            return f"took {elapsed_s:.3f}s, over the {self.latency:g}s limit"
+        for name, where, check in self.headers:
+            value = view.response.headers.get(name)
+            if reason := check.judge([] if value is None else [value], where, variables):
+                return reason
+        if self.json:
+            try:
+                document = view.json()
+            except ValueError:
+                kind = view.response.headers.get("content-type", "no content type")
+                return f"expected a JSON body, got {kind}"
+            for select, where, check in self.json:
+                if reason := check.judge(select(document), where, variables):
+                    return reason
+        for selector, where, check in self.html:
+            # an element without the asked attribute counts as not found
+            values = [
+                value
+                for node in view.html_nodes(selector)
+                if (value := _node_value(node, check.attr)) is not None
+            ]
+            if reason := check.judge(values, where, variables):
+                return reason
+        if self.body is not None:
+            return self.body.judge([view.response.text], "body", variables)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +295,7 @@ class _CheckPlan:
 
 
 _check_plan: PerObject[Check, _CheckPlan] = PerObject(_CheckPlan.of)
-_expect_plan: PerObject[Expect, _ExpectPlan] = PerObject(_ExpectPlan.of)
+expectation_plan: PerObject[Expect, ExpectPlan] = PerObject(ExpectPlan.of)
 
 
 def _equal(actual: Any, expected: Any) -> bool:

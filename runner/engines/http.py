@@ -19,7 +19,7 @@ from runner.engines.checks import (
     ResponseView,
     capture_value,
     describe_template_error,
-    failed_expectation,
+    expectation_plan,
 )
 from runner.engines.memo import PerObject
 from runner.results import Outcome, StepResult
@@ -43,8 +43,8 @@ def run_http_flow(
     """
     ended: dict[str, float] = {}
     previous_end = time.perf_counter()
-    for step in journey.http:
-        result = _run_step(journey.journey, step, target, client, variables, ended, previous_end)
+    for step, plan in zip(journey.http, _flow_plan(journey, target), strict=True):
+        result = _run_step(journey.journey, step, plan, client, variables, ended, previous_end)
         yield result
         if result.outcome != "passed":
             return
@@ -54,7 +54,7 @@ def run_http_flow(
 def _run_step(
     journey: str,
     step: HttpStep,
-    target: Target,
+    plan: _RequestPlan,
     client: httpx.Client,
     variables: dict[str, Any],
     ended: Mapping[str, float],
@@ -66,7 +66,7 @@ def _run_step(
     attempts = 0
     while True:
         attempts += 1
-        attempt = _attempt(journey, step, target, client, variables)
+        attempt = _attempt(step, plan, client, variables)
         if attempt.outcome == "passed" or until is None:
             break
         if time.perf_counter() + until.interval > t0 + until.timeout:
@@ -134,11 +134,12 @@ class _RequestPlan:
     code serve both a probe and thousands of load requests per second.
     """
 
-    __slots__ = ("extensions", "headers", "target", "url")
+    __slots__ = ("expect", "extensions", "headers", "target", "url")
 
     def __init__(self, journey: str, step: HttpStep, target: Target) -> None:
         spec = step.request
         self.target = target
+        self.expect = expectation_plan(step.expect)
         # the load engine names its statistics by step (bounded), not by URL (unbounded)
         self.extensions = {"step": f"{journey} / {step.name}"}
         self.url: str | None = None  # the whole URL, when no template is in it
@@ -191,27 +192,28 @@ def _join(url: str, step: HttpStep, target: Target) -> str:
     return target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
 
 
-def _build_plan(step: HttpStep) -> dict[int, _RequestPlan]:
-    return {}  # one plan per target the step runs against, filled on first use
+def _no_plans(journey: Journey) -> dict[int, tuple[Target, tuple[_RequestPlan, ...]]]:
+    return {}  # by target: a journey's step plans for each target it runs against
 
 
-_plans_by_target: PerObject[HttpStep, dict[int, _RequestPlan]] = PerObject(_build_plan)
+_plans_by_target = PerObject(_no_plans)
 
 
-def _plan(journey: str, step: HttpStep, target: Target) -> _RequestPlan:
-    plans = _plans_by_target(step)
-    plan = plans.get(id(target))
-    if plan is None or plan.target is not target:
-        plan = plans[id(target)] = _RequestPlan(journey, step, target)
-    return plan
+def _flow_plan(journey: Journey, target: Target) -> tuple[_RequestPlan, ...]:
+    """The plans of a journey's http steps for `target`, worked out on the first run."""
+    plans = _plans_by_target(journey)
+    entry = plans.get(id(target))
+    if entry is None or entry[0] is not target:
+        steps = tuple(_RequestPlan(journey.journey, step, target) for step in journey.http)
+        entry = plans[id(target)] = (target, steps)
+    return entry[1]
 
 
 def _attempt(
-    journey: str, step: HttpStep, target: Target, client: httpx.Client, variables: dict[str, Any]
+    step: HttpStep, plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
 ) -> _Attempt:
     attempt = _Attempt()
     spec = step.request
-    plan = _plan(journey, step, target)
     try:
         url = plan.render_url(spec, step, variables)
         headers = plan.render_headers(spec, url, variables)
@@ -255,7 +257,7 @@ def _attempt(
         attempt.redirects = tuple(f"{r.status_code} {r.url.path}" for r in response.history)
     view = ResponseView(response)
     try:
-        reason = failed_expectation(step.expect, view, attempt.done - sent, variables)
+        reason = plan.expect.first_failure(view, attempt.done - sent, variables)
     except ExpectTemplateError as exc:
         return attempt.fail("error", f"template in expect: {exc}")
     if reason:
