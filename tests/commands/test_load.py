@@ -103,6 +103,53 @@ def test_a_closed_profile_runs_on_local_workers_and_is_judged(tmp_path: Path) ->
     assert sum(row["requests"] for row in series) == loaded_requests(data)
     assert abs(loaded_requests(data) - counted) <= 0.01 * counted  # every request accounted for
     assert (tmp_path / "out" / "index.html").exists() and (tmp_path / "out" / "junit.xml").exists()
+    generator = data["load"]["generator"]
+    assert 0 < generator["cpu_max_percent"] < 90 and not generator["overloaded"]
+
+
+BUSY_JOURNEY = """\
+journey: busy
+vars:
+  # ~50 ms of the worker's CPU per iteration, and no I/O to wait for: the generator, not the
+  # target, is what limits this rehearsal
+  burn: "{{ range(4000000) | sum }}"
+http:
+  - name: health
+    request: {url: "/health?n={{ burn }}"}
+"""
+
+BUSY_PROFILE = """\
+profile: busy
+stages:
+  - {name: hold, duration: 9s, users: 4}
+mix: {busy: 1}
+"""
+
+
+def test_a_generator_short_of_cpu_says_its_figures_are_doubtful(tmp_path: Path) -> None:
+    (tmp_path / "journeys").mkdir()
+    write(tmp_path / "journeys", BUSY_JOURNEY, "busy.yaml")
+    profile = write(tmp_path, BUSY_PROFILE)
+    with running_demo_shop(tmp_path) as url:
+        done = load(
+            str(profile),
+            "--journeys",
+            str(tmp_path / "journeys"),
+            "--target",
+            url,
+            "--workers",
+            "1",
+            "--master-port",
+            str(free_port()),
+            "--out",
+            str(tmp_path / "out"),
+        )
+    generator = results(tmp_path / "out")["load"]["generator"]
+    assert generator["overloaded"], (generator, done.stdout, done.stderr)
+    assert generator["cpu_max_percent"] >= 90
+    assert "CPU" in generator["note"] and "add workers" in generator["note"]
+    assert "CPU" in done.stdout
+    assert "Load generator overloaded" in (tmp_path / "out" / "index.html").read_text()
 
 
 def test_an_open_model_keeps_its_arrival_rate_while_the_shop_slows_down(tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ class Rehearsal:
         self._ready: set[str] = set()
         self._failed: dict[str, str] = {}
         self._flushed: set[str] = set()
+        self._cpu_percent: dict[str, float] = {}  # by worker: its CPU over its last second
         self._index = 0
         self.shape = ProfileShape(
             self.outcome.plans,
@@ -108,6 +109,8 @@ class Rehearsal:
 
     def _on_data(self, environment: Environment, msg: Any) -> None:
         self.outcome.add_data(msg.data)
+        if "cpu_percent" in msg.data:
+            self._cpu_percent[msg.node_id] = float(msg.data["cpu_percent"])
         if msg.data.get("final"):
             self._flushed.add(msg.node_id)
 
@@ -188,8 +191,9 @@ class Rehearsal:
         outcome = self.outcome
         busy = False
         for client in self.runner.clients.values():
-            outcome.cpu_max = max(outcome.cpu_max, float(client.cpu_usage or 0))
-            busy |= (client.cpu_usage or 0) >= CPU_OVERLOAD_PERCENT
+            cpu = self._cpu_percent.get(client.id, 0.0)  # over the worker's last second
+            outcome.cpu_max = max(outcome.cpu_max, cpu)
+            busy |= cpu >= CPU_OVERLOAD_PERCENT
             if client.state == STATE_MISSING and client.id not in outcome.lost_workers:
                 outcome.lost_workers.append(client.id)
         outcome.overloaded_seconds += busy
