@@ -20,7 +20,6 @@ import jinja2
 import jsonpath
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from runner.engines.memo import PerObject
 from runner.spec.journey import Capture, Check, Expect
 from runner.spec.template import render_value, renders_to_itself
 
@@ -137,21 +136,12 @@ def _node_value(node: LexborNode, attr: str | None) -> str | None:
     return node.attributes.get(attr)
 
 
-def failed_expectation(
-    expect: Expect, view: ResponseView, elapsed_s: float, variables: Mapping[str, Any]
-) -> str | None:
-    """The first expectation `view` misses, as a one-line reason; None when all hold."""
-    return expectation_plan(expect).first_failure(view, elapsed_s, variables)
-
-
-def judge(check: Check, found: list[Any], where: str, variables: Mapping[str, Any]) -> str | None:
-    """Judge the values found at `where` (all matches, in order) against one Check."""
-    return _check_plan(check).judge(found, where, variables)
-
-
 @dataclass(frozen=True, slots=True)
 class ExpectPlan:
-    """An Expect with its checks in the order they are judged, paths compiled, labels built."""
+    """An Expect with its checks in the order they are judged, paths compiled, labels built.
+
+    Built once per step (the http engine keeps it in the step's plan), judged per response.
+    """
 
     status: frozenset[int] | None
     status_wanted: str  # "200 or 201", in the journey's order
@@ -168,18 +158,18 @@ class ExpectPlan:
             status_wanted=" or ".join(str(s) for s in expect.status or ()),
             latency=expect.latency,
             headers=tuple(
-                (name, f"header {name}", _check_plan(check))
+                (name, f"header {name}", _CheckPlan.of(check))
                 for name, check in expect.headers.items()
             ),
             json=tuple(
-                (_compiled_path(path), f"json {path}", _check_plan(check))
+                (_compiled_path(path), f"json {path}", _CheckPlan.of(check))
                 for path, check in expect.json_paths.items()
             ),
             html=tuple(
-                (selector, f"html {selector}", _check_plan(check))
+                (selector, f"html {selector}", _CheckPlan.of(check))
                 for selector, check in expect.html.items()
             ),
-            body=None if expect.body is None else _check_plan(expect.body),
+            body=None if expect.body is None else _CheckPlan.of(expect.body),
         )
 
     def first_failure(
@@ -292,10 +282,6 @@ class _CheckPlan:
                 shown = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
                 return f"{where}: expected to match {_cut(shown)}, got {_cut(actual)}"
         return _compare(self.bounds, actual, where, variables) if self.bounds else None
-
-
-_check_plan: PerObject[Check, _CheckPlan] = PerObject(_CheckPlan.of)
-expectation_plan: PerObject[Expect, ExpectPlan] = PerObject(ExpectPlan.of)
 
 
 def _equal(actual: Any, expected: Any) -> bool:

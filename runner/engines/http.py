@@ -15,15 +15,15 @@ from typing import Any
 import httpx
 
 from runner.engines.checks import (
+    ExpectPlan,
     ExpectTemplateError,
     ResponseView,
     capture_value,
     describe_template_error,
-    expectation_plan,
 )
 from runner.engines.memo import PerObject
 from runner.results import Outcome, StepResult
-from runner.spec.journey import HttpRequest, HttpStep, Journey
+from runner.spec.journey import HttpStep, Journey
 from runner.spec.target import Target
 from runner.spec.template import render_text, render_value, renders_to_itself
 
@@ -43,30 +43,30 @@ def run_http_flow(
     """
     ended: dict[str, float] = {}
     previous_end = time.perf_counter()
-    for step, plan in zip(journey.http, _flow_plan(journey, target), strict=True):
-        result = _run_step(journey.journey, step, plan, client, variables, ended, previous_end)
+    for plan in _flow_plan(journey, target):
+        result = _run_step(journey.journey, plan, client, variables, ended, previous_end)
         yield result
         if result.outcome != "passed":
             return
-        previous_end = ended[step.name] = time.perf_counter()
+        previous_end = ended[plan.step.name] = time.perf_counter()
 
 
 def _run_step(
     journey: str,
-    step: HttpStep,
     plan: _RequestPlan,
     client: httpx.Client,
     variables: dict[str, Any],
     ended: Mapping[str, float],
     previous_end: float,
 ) -> StepResult:
+    step = plan.step
     started, t0 = time.time(), time.perf_counter()
     until = step.until
     since = ended.get(until.since, previous_end) if until and until.since else previous_end
     attempts = 0
     while True:
         attempts += 1
-        attempt = _attempt(step, plan, client, variables)
+        attempt = _attempt(plan, client, variables)
         if attempt.outcome == "passed" or until is None:
             break
         if time.perf_counter() + until.interval > t0 + until.timeout:
@@ -134,23 +134,25 @@ class _RequestPlan:
     code serve both a probe and thousands of load requests per second.
     """
 
-    __slots__ = ("expect", "extensions", "headers", "target", "url")
+    __slots__ = ("expect", "extensions", "fixed_headers", "headers", "step", "target", "url")
 
     def __init__(self, journey: str, step: HttpStep, target: Target) -> None:
         spec = step.request
-        self.target = target
-        self.expect = expectation_plan(step.expect)
+        self.step, self.target = step, target
+        self.expect = ExpectPlan.of(step.expect)
         # the load engine names its statistics by step (bounded), not by URL (unbounded)
         self.extensions = {"step": f"{journey} / {step.name}"}
         self.url: str | None = None  # the whole URL, when no template is in it
-        self.headers: dict[str, str] | _Unset | None = _UNSET
+        self.headers: dict[str, str] | None = None
+        self.fixed_headers = False  # True: `headers` holds them, rendered once
         if renders_to_itself(spec.url):
             self.url = _join(spec.url, step, target)
             header_values = [*spec.headers.values()]
             if self.sends_target_headers(self.url):
                 header_values += target.headers.values()
             if renders_to_itself(header_values):
-                self.headers = self.render_headers(spec, self.url, {})
+                self.headers = self.render_headers(self.url, {})
+                self.fixed_headers = True
 
     def sends_target_headers(self, url: str) -> bool:
         # Target headers (often credentials) go only to the target's own origins, never to an
@@ -159,30 +161,21 @@ class _RequestPlan:
             not url.startswith(_ABSOLUTE) or self.target.owns(url)
         )
 
-    def render_url(self, spec: HttpRequest, step: HttpStep, variables: dict[str, Any]) -> str:
+    def render_url(self, variables: dict[str, Any]) -> str:
         if self.url is not None:
             return self.url
-        return _join(render_text(spec.url, variables), step, self.target)
+        return _join(render_text(self.step.request.url, variables), self.step, self.target)
 
-    def render_headers(
-        self, spec: HttpRequest, url: str, variables: dict[str, Any]
-    ) -> dict[str, str] | None:
-        if not isinstance(self.headers, _Unset):
+    def render_headers(self, url: str, variables: dict[str, Any]) -> dict[str, str] | None:
+        if self.fixed_headers:
             return self.headers
         headers: dict[str, str] | None = None
         if self.sends_target_headers(url):
             headers = {k: render_text(v, variables) for k, v in self.target.headers.items()}
-        if spec.headers:
+        if spec_headers := self.step.request.headers:
             headers = headers or {}
-            headers.update({k: render_text(v, variables) for k, v in spec.headers.items()})
+            headers.update({k: render_text(v, variables) for k, v in spec_headers.items()})
         return headers
-
-
-class _Unset:
-    """Not worked out in advance: rendered on every request."""
-
-
-_UNSET = _Unset()
 
 
 def _join(url: str, step: HttpStep, target: Target) -> str:
@@ -209,14 +202,13 @@ def _flow_plan(journey: Journey, target: Target) -> tuple[_RequestPlan, ...]:
     return entry[1]
 
 
-def _attempt(
-    step: HttpStep, plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
-) -> _Attempt:
+def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]) -> _Attempt:
     attempt = _Attempt()
+    step = plan.step
     spec = step.request
     try:
-        url = plan.render_url(spec, step, variables)
-        headers = plan.render_headers(spec, url, variables)
+        url = plan.render_url(variables)
+        headers = plan.render_headers(url, variables)
         params = (
             {k: render_text(v, variables) for k, v in spec.query.items()} if spec.query else None
         )

@@ -31,14 +31,22 @@ slo: {exclude: ramp, latency: {p95: 1s}, error_rate: 1%}
 """
 
 
-def load(*args: str, cwd: Path = ROOT, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "runner", "load", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-    )
+def load_command(
+    profile: str, url: str, out: Path, *extra: str, journeys: Path = JOURNEYS, workers: int = 2
+) -> list[str]:
+    """`journey load PROFILE` against `url` with local workers, a free master port, outputs in `out`."""
+    return [
+        *(sys.executable, "-m", "runner", "load", profile, "--journeys", str(journeys)),
+        *("--target", url, "--workers", str(workers), "--master-port", str(free_port())),
+        *("--out", str(out), *extra),
+    ]
+
+
+def load(
+    profile: str, url: str, out: Path, *extra: str, journeys: Path = JOURNEYS, workers: int = 2
+) -> subprocess.CompletedProcess[str]:
+    command = load_command(profile, url, out, *extra, journeys=journeys, workers=workers)
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT)
 
 
 def results(out: Path) -> dict[str, Any]:
@@ -73,19 +81,7 @@ def write(tmp_path: Path, text: str, name: str = "profile.yaml") -> Path:
 def test_a_closed_profile_runs_on_local_workers_and_is_judged(tmp_path: Path) -> None:
     profile = write(tmp_path, CLOSED)
     with running_demo_shop(tmp_path, workers=2) as url:
-        done = load(
-            str(profile),
-            "--journeys",
-            str(JOURNEYS),
-            "--target",
-            url,
-            "--workers",
-            "2",
-            "--master-port",
-            str(free_port()),
-            "--out",
-            str(tmp_path / "out"),
-        )
+        done = load(str(profile), url, tmp_path / "out")
         counted = shop_requests(url)
     assert done.returncode == 0, done.stdout + done.stderr
     data = results(tmp_path / "out")
@@ -131,19 +127,7 @@ def test_a_generator_short_of_cpu_says_its_figures_are_doubtful(tmp_path: Path) 
     write(tmp_path / "journeys", BUSY_JOURNEY, "busy.yaml")
     profile = write(tmp_path, BUSY_PROFILE)
     with running_demo_shop(tmp_path) as url:
-        done = load(
-            str(profile),
-            "--journeys",
-            str(tmp_path / "journeys"),
-            "--target",
-            url,
-            "--workers",
-            "1",
-            "--master-port",
-            str(free_port()),
-            "--out",
-            str(tmp_path / "out"),
-        )
+        done = load(str(profile), url, tmp_path / "out", journeys=tmp_path / "journeys", workers=1)
     generator = results(tmp_path / "out")["load"]["generator"]
     assert generator["overloaded"], (generator, done.stdout, done.stderr)
     assert generator["cpu_max_percent"] >= 90
@@ -165,19 +149,7 @@ slo: {exclude: ramp, throughput: 95%}
 """,
     )
     with running_demo_shop(tmp_path, "search:latency=500ms", workers=2) as url:
-        done = load(
-            str(profile),
-            "--journeys",
-            str(JOURNEYS),
-            "--target",
-            url,
-            "--workers",
-            "2",
-            "--master-port",
-            str(free_port()),
-            "--out",
-            str(tmp_path / "out"),
-        )
+        done = load(str(profile), url, tmp_path / "out")
     # the search journey's own SLO (search api p95 500ms) is missed: the shop is slow
     assert done.returncode == 1, done.stdout + done.stderr
     data = results(tmp_path / "out")
@@ -273,23 +245,7 @@ def test_sigterm_mid_rehearsal_writes_outputs_marked_interrupted(tmp_path: Path)
     profile = write(tmp_path, CLOSED.replace("duration: 8s", "duration: 60s"))
     with running_demo_shop(tmp_path, workers=2) as url:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "runner",
-                "load",
-                str(profile),
-                "--journeys",
-                str(JOURNEYS),
-                "--target",
-                url,
-                "--workers",
-                "2",
-                "--master-port",
-                str(free_port()),
-                "--out",
-                str(tmp_path / "out"),
-            ],
+            load_command(str(profile), url, tmp_path / "out"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -304,20 +260,12 @@ def test_sigterm_mid_rehearsal_writes_outputs_marked_interrupted(tmp_path: Path)
     assert loaded_requests(data) > 0
 
 
-FLASH_SALE = ["flash-sale", "--journeys", str(JOURNEYS), "--time-scale", "0.05", "--workers", "2"]
+FAST = ("--time-scale", "0.05")  # flash-sale's 13 minutes in 39 s
 
 
 def test_flash_sale_passes_against_a_healthy_shop(tmp_path: Path) -> None:
     with running_demo_shop(tmp_path, workers=2) as url:
-        done = load(
-            *FLASH_SALE,
-            "--target",
-            url,
-            "--master-port",
-            str(free_port()),
-            "--out",
-            str(tmp_path / "out"),
-        )
+        done = load("flash-sale", url, tmp_path / "out", *FAST)
     assert done.returncode == 0, done.stdout + done.stderr
     data = results(tmp_path / "out")
     assert data["verdict"] == "pass"
@@ -332,16 +280,7 @@ def test_flash_sale_passes_against_a_healthy_shop(tmp_path: Path) -> None:
 
 def test_flash_sale_with_slow_checkout_misses_its_latency_objective(tmp_path: Path) -> None:
     with running_demo_shop(tmp_path, "checkout:latency=2s", workers=2) as url:
-        done = load(
-            *FLASH_SALE,
-            "--no-probes",
-            "--target",
-            url,
-            "--master-port",
-            str(free_port()),
-            "--out",
-            str(tmp_path / "out"),
-        )
+        done = load("flash-sale", url, tmp_path / "out", *FAST, "--no-probes")
     assert done.returncode == 1, done.stdout + done.stderr
     data = results(tmp_path / "out")
     assert data["verdict"] == "fail" and data["load"]["aborted"] is None
@@ -352,16 +291,7 @@ def test_flash_sale_with_slow_checkout_misses_its_latency_objective(tmp_path: Pa
 def test_flash_sale_with_failing_search_is_stopped_by_the_abort_rail(tmp_path: Path) -> None:
     with running_demo_shop(tmp_path, "search:errors=50%", workers=2) as url:
         started = time.monotonic()
-        done = load(
-            *FLASH_SALE,
-            "--no-probes",
-            "--target",
-            url,
-            "--master-port",
-            str(free_port()),
-            "--out",
-            str(tmp_path / "out"),
-        )
+        done = load("flash-sale", url, tmp_path / "out", *FAST, "--no-probes")
         elapsed = time.monotonic() - started
     assert done.returncode == 1, done.stdout + done.stderr
     data = results(tmp_path / "out")
