@@ -1,7 +1,8 @@
 """Fault settings: parsing `GROUP:KIND=VALUE`, durations and ratios, and the shared fault store.
 
-Three kinds per route group: `latency` (seconds added before handling), `errors` (the ratio of
-requests answered 503) and `lag` (seconds added before a POS batch is applied). Settings live in
+Four kinds per route group: `latency` (seconds added before handling), `errors` (the ratio of
+requests answered 503), `lag` (seconds added before a POS batch is applied) and `stall` (seconds
+a request is held, re-read while holding so clearing it releases held requests). Settings live in
 SQLite, not in process memory, so a change made through any worker is seen by all of them; each
 process caches them for at most `FaultStore.max_age_s`. Imports `groups` and `database` only.
 """
@@ -18,7 +19,7 @@ from typing import Final
 from runner.demoshop.database import Database
 from runner.demoshop.groups import GROUPS
 
-KINDS: Final[tuple[str, ...]] = ("latency", "errors", "lag")
+KINDS: Final[tuple[str, ...]] = ("latency", "errors", "lag", "stall")
 
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s|m|h)?")
 _UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -33,12 +34,23 @@ class FaultSettings:
     latency_s: float = 0.0
     error_ratio: float = 0.0
     lag_s: float = 0.0
+    stall_s: float = 0.0
 
     def to_json(self) -> dict[str, float]:
-        return {"latency": self.latency_s, "errors": self.error_ratio, "lag": self.lag_s}
+        return {
+            "latency": self.latency_s,
+            "errors": self.error_ratio,
+            "lag": self.lag_s,
+            "stall": self.stall_s,
+        }
 
 
-_FIELDS: Final = {"latency": "latency_s", "errors": "error_ratio", "lag": "lag_s"}
+_FIELDS: Final = {
+    "latency": "latency_s",
+    "errors": "error_ratio",
+    "lag": "lag_s",
+    "stall": "stall_s",
+}
 
 # What FaultStore._store applies inside its transaction: current settings -> new settings.
 _Change = Callable[[dict[str, FaultSettings]], dict[str, FaultSettings]]
@@ -173,9 +185,9 @@ class FaultStore:
             settings = change(_read(connection))
             connection.execute("DELETE FROM faults")
             connection.executemany(
-                "INSERT INTO faults (group_name, latency_s, error_ratio, lag_s) "
-                "VALUES (?, ?, ?, ?)",
-                [(g, s.latency_s, s.error_ratio, s.lag_s) for g, s in settings.items()],
+                "INSERT INTO faults (group_name, latency_s, error_ratio, lag_s, stall_s) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(g, s.latency_s, s.error_ratio, s.lag_s, s.stall_s) for g, s in settings.items()],
             )
             return settings
 
@@ -186,7 +198,10 @@ class FaultStore:
 
 def _read(connection: sqlite3.Connection) -> dict[str, FaultSettings]:
     settings = healthy()
-    for row in connection.execute("SELECT group_name, latency_s, error_ratio, lag_s FROM faults"):
+    rows = connection.execute(
+        "SELECT group_name, latency_s, error_ratio, lag_s, stall_s FROM faults"
+    )
+    for row in rows:
         if row[0] in settings:
-            settings[row[0]] = FaultSettings(row[1], row[2], row[3])
+            settings[row[0]] = FaultSettings(row[1], row[2], row[3], row[4])
     return settings

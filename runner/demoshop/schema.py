@@ -3,7 +3,8 @@
 Every statement is `IF NOT EXISTS` and runs in one immediate transaction, so `serve()` and each
 worker may all initialise the same file safely; the catalogue is seeded and the CSRF secret
 created only when absent. Orders use `AUTOINCREMENT`, so their `seq` never goes backwards or is
-reused: the export cursor relies on it.
+reused: the export cursor relies on it. `CREATE TABLE IF NOT EXISTS` never alters a table, so
+columns added since a table first shipped are also added to a reused `--db` that lacks them.
 """
 
 from __future__ import annotations
@@ -44,8 +45,12 @@ _TABLES: Final = (
         sku TEXT NOT NULL, qty INTEGER NOT NULL, PRIMARY KEY (batch_id, line_no))""",
     """CREATE TABLE IF NOT EXISTS faults (
         group_name TEXT PRIMARY KEY, latency_s REAL NOT NULL, error_ratio REAL NOT NULL,
-        lag_s REAL NOT NULL)""",
+        lag_s REAL NOT NULL, stall_s REAL NOT NULL DEFAULT 0)""",
 )
+
+# (table, column, declaration) of columns added after their table first shipped; each is also
+# in the table's CREATE statement above, so a fresh database has it from the start.
+_ADDED_COLUMNS: Final = (("faults", "stall_s", "REAL NOT NULL DEFAULT 0"),)
 
 
 def initialise(db: Database) -> bytes:
@@ -59,6 +64,7 @@ def initialise(db: Database) -> bytes:
     def work(connection: sqlite3.Connection) -> bytes:
         for statement in _TABLES:
             connection.execute(statement)
+        _add_missing_columns(connection)
         seed_catalogue(connection)
         connection.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('csrf_secret', ?)",
@@ -70,3 +76,11 @@ def initialise(db: Database) -> bytes:
         return bytes.fromhex(secret)
 
     return db.write(work)
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    for table, column, declaration in _ADDED_COLUMNS:
+        # Names come from _ADDED_COLUMNS, never from input: SQLite cannot bind identifiers.
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")

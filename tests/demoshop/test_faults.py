@@ -9,6 +9,7 @@ from runner.demoshop.faults import (
     parse_duration,
     parse_fault_spec,
     parse_fault_specs,
+    parse_fault_value,
     parse_ratio,
 )
 from runner.demoshop.server import serve
@@ -37,6 +38,14 @@ def test_fault_specs_merge_per_group() -> None:
     assert parse_fault_spec("pos:lag=10s") == ("pos", "lag", 10.0)
 
 
+def test_stall_is_read_as_a_duration_beside_the_other_kinds() -> None:
+    assert parse_fault_spec("search:stall=30s") == ("search", "stall", 30.0)
+    settings = parse_fault_specs(["search:stall=30s", "search:latency=200ms", "cart:stall=1.5"])
+    assert settings["search"] == FaultSettings(latency_s=0.2, stall_s=30.0)
+    assert settings["cart"].to_json() == {"latency": 0.0, "errors": 0.0, "lag": 0.0, "stall": 1.5}
+    assert parse_fault_value("stall", 2) == 2.0
+
+
 @pytest.mark.parametrize(
     "spec",
     [
@@ -48,6 +57,11 @@ def test_fault_specs_merge_per_group() -> None:
         "checkout:latency=-1s",
         "search:errors=120%",
         "search:errors=2",
+        "search:stall=",
+        "search:stall=forever",
+        "search:stall=-1s",
+        "search:stall=30 seconds",
+        "search:stal=30s",
     ],
 )
 def test_malformed_fault_raises_one_line_value_error_naming_it(spec: str) -> None:
@@ -75,3 +89,9 @@ def test_any_fault_text_parses_or_raises_value_error(text: str) -> None:
         parse_fault_specs([text])
     except ValueError as exc:
         assert str(exc).startswith("invalid fault ")
+
+
+@pytest.mark.parametrize("value", [-1, float("inf"), float("nan"), True, None, "later"])
+def test_a_stall_that_is_not_non_negative_seconds_is_refused(value: object) -> None:
+    with pytest.raises(ValueError, match=r"stall|duration"):
+        parse_fault_value("stall", value)
