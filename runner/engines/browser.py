@@ -4,7 +4,8 @@ Per step it records wall time, the page's navigation timing and web vitals (TTFB
 DOMContentLoaded, load, LCP, CLS) when the step navigated, console errors and failed
 requests. A step that fails leaves a screenshot (sensitive inputs masked) and the run's
 Playwright trace (secrets scrubbed) as artefacts. Step timeouts are capped by the journey's
-own budget, so a hung page fails its step in time and never hangs the run.
+own budget, so a hung page fails its step in time and never hangs the run; a dead page (its
+main document answered 5xx or could not be fetched) fails its step at once, saying so first.
 
 Uses Playwright's sync API, so it must never run in a gevent-patched process (see DESIGN.md,
 "Processes"). Imports the spec, results and the redactor; never formats output.
@@ -26,6 +27,7 @@ from playwright.sync_api import Page, Playwright, Route, sync_playwright
 
 from runner.engines.browser_actions import (
     SENSITIVE_INPUTS,
+    Patience,
     act,
     capture,
     check_expectations,
@@ -36,7 +38,9 @@ from runner.engines.page_watch import (
     FLUSH_SCRIPT,
     REPORT_BINDING,
     VITALS_INIT_SCRIPT,
+    DeadPage,
     PageWatch,
+    masked_url,
 )
 from runner.engines.trace import scrub_trace
 from runner.engines.variables import start_variables
@@ -170,40 +174,32 @@ class BrowserSession:
         started, t0 = time.time(), time.perf_counter()
         watch.begin_step()
         budget_s = max(0.001, min(step.timeout, deadline - t0))
-        outcome: Outcome = "passed"
-        reason = ""
         attempts = 0
         freshness: float | None = None
         artefacts: list[str] = []
-        what = describe_action(step)
+
+        def shoot() -> None:
+            artefacts.append(self._screenshot(page, journey, iteration, index))
+
         while True:
             attempts += 1
-            try:
-                act(page, step, target, variables, _remaining_ms(t0, budget_s, step))
-                if step.screenshot is not None:
-                    artefacts.append(self._screenshot(page, journey, iteration, index))
-                if step.expect is not None:
-                    check_expectations(
-                        page, step.expect, variables, _remaining_ms(t0, budget_s, step)
-                    )
-                for name, spec in step.capture.items():
-                    variables[name] = capture(page, spec, _remaining_ms(t0, budget_s, step))
-                outcome, reason = "passed", ""
-            except (PlaywrightError, AssertionError, LookupError) as exc:
-                outcome, reason = "failed", _reason(what, exc, budget_s, watch.failed_requests())
-            except Exception as exc:  # a template that cannot render: the journey's mistake
-                outcome, reason = "error", f"template: {type(exc).__name__}: {exc}"[:300]
+            navigations = watch.navigations
+            attempt = _attempt(page, step, target, watch, variables, t0, budget_s, shoot)
+            outcome, reason = attempt.outcome, attempt.reason
             if outcome == "passed" or step.until is None:
                 break
             if time.perf_counter() + step.until.interval > t0 + min(budget_s, step.until.timeout):
-                reason = f"not met within {step.until.timeout:g}s ({attempts} polls): {reason}"
+                navigated = watch.navigations != navigations
+                reason = _until_reason(
+                    step.until.timeout, attempts, attempt, page, watch, navigated
+                )
                 break
             page.wait_for_timeout(step.until.interval * 1000)
         done = time.perf_counter()
-        if step.until is not None and outcome == "passed":
+        if step.until is not None:  # censored at the wait when the change was never seen
             freshness = done - since
         if outcome != "passed":
-            artefacts.append(self._screenshot(page, journey, iteration, index))
+            shoot()
         return StepResult(
             journey=journey.name,
             step=step.name,
@@ -269,6 +265,77 @@ def attach_page_timings(
     ]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Attempt:
+    """How one try of a step ended; `check` is its own failed check, apart from a dead page."""
+
+    outcome: Outcome
+    reason: str = ""
+    check: str | None = None
+
+
+def _attempt(
+    page: Page,
+    step: BrowserStep,
+    target: Target,
+    watch: PageWatch,
+    variables: dict[str, Any],
+    t0: float,
+    budget_s: float,
+    shoot: Callable[[], None],
+) -> _Attempt:
+    """Run the step's action, expectations and captures once.
+
+    A dead main document fails the attempt even when its checks held (an error page may well
+    show the element a step looks for); a step that opens a page of its own (`goto`) is not
+    held to the page it leaves, any other is: its action would run on the error page.
+    """
+    what = describe_action(step)
+
+    def patience() -> Patience:
+        return Patience(_remaining_ms(t0, budget_s, step), watch.dead)
+
+    try:
+        if step.goto is None:
+            patience().raise_if_dead()
+        act(page, step, target, variables, patience())
+        patience().raise_if_dead()
+        if step.screenshot is not None:
+            shoot()
+        if step.expect is not None:
+            check_expectations(page, step.expect, variables, patience())
+        for name, spec in step.capture.items():
+            variables[name] = capture(page, spec, patience())
+        patience().raise_if_dead()
+    except DeadPage as exc:
+        check = None if exc.check is None else _reason(what, exc.check, budget_s, ())
+        return _Attempt("failed", "; ".join(filter(None, (exc.reason, check)))[:300], check)
+    except (PlaywrightError, AssertionError, LookupError) as exc:
+        reason = _reason(what, exc, budget_s, watch.failed_requests())
+        return _Attempt("failed", reason, reason)
+    except Exception as exc:  # a template that cannot render: the journey's mistake
+        reason = f"template: {type(exc).__name__}: {exc}"[:300]
+        return _Attempt("error", reason, reason)
+    return _Attempt("passed")
+
+
+def _until_reason(
+    timeout_s: float, polls: int, last: _Attempt, page: Page, watch: PageWatch, navigated: bool
+) -> str:
+    """Why an `until:` gave up, naming the URL it last polled and what it found there.
+
+    `not met within 5s (9 polls); last polled GET /stock?sku=***: answered 200; expect: …`;
+    a poll that opened no page of its own names the page it looked at, and its reason.
+    """
+    head = f"not met within {timeout_s:g}s ({polls} polls); last polled"
+    if navigated and watch.navigation is not None:
+        where = f"{watch.navigation.method} {watch.navigation.where}"
+        found = [watch.navigation.outcome() or "no answer", last.check]
+    else:
+        where, found = masked_url(page.url), [last.reason]
+    return f"{head} {where}: {'; '.join(f for f in found if f)}"[:300]
+
+
 def _remaining_ms(t0: float, budget_s: float, step: BrowserStep) -> float:
     left = budget_s - (time.perf_counter() - t0)
     if step.until is not None:
@@ -281,8 +348,9 @@ def _reason(
 ) -> str:
     """One line: the action, Playwright's first line, what it waited for, a server error seen.
 
-    `click #checkout-link: #place-order: Locator expected to be visible (GET /checkout 503)`
-    tells a reader the page broke, not the selector.
+    `click #add-to-cart: #cart-count: Locator expected to be visible (POST /api/cart 503)`
+    tells a reader a request of the page broke, not the selector. (A dead main document is
+    said before all this, by `_attempt`: `GET /checkout answered 503; click …`.)
     """
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     first = lines[0]

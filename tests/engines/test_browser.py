@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, running_demo_shop
+from runner.engines.browser import BrowserSession
+from runner.results import StepResult
+from runner.spec.loader import load_journey_text
+from runner.spec.target import Target
+from tests.conftest import ROOT, free_port, running_demo_shop
 
 pytestmark = pytest.mark.browser
 
@@ -147,3 +154,138 @@ def test_secrets_reach_no_artefact_not_even_the_trace(demo_shop: str, tmp_path: 
     assert '"name": "Cookie", "value": "***"' in network
     assert '"name": "shop_session", "value": "***"' in network
     assert '"name": "Authorization", "value": "***"' in network
+
+
+# Fail fast on a dead page: the engine in process, one Chromium for these tests, against a
+# shop whose `pages` group (/, /products/…, /orders/…) answers 503 while search and cart work.
+
+
+@pytest.fixture(scope="module")
+def faulty_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_demo_shop(tmp_path_factory.mktemp("faulty"), "pages:errors=100%") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserSession]:
+    artefacts = tmp_path_factory.mktemp("artefacts")
+    with BrowserSession(artefacts=artefacts, scrub=lambda text: text, trace=False) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def page_with_broken_parts(faulty_shop: str) -> Iterator[str]:
+    """A page whose image answers 404, whose script 503, and whose shop image is faulted.
+
+    The shop has no page with sub-resources, so a plain loopback server serves this one;
+    Chromium blocks the shop's cross-origin 503 (ORB), which fails that request outright.
+    """
+    page = (
+        '<h1 id="ok">still fine</h1><img src="/missing.png"><script src="/broken.js"></script>'
+        f'<img src="{faulty_shop}/products/SKU-00001.png">'
+    ).encode()
+    answers = {"/page": (200, page), "/missing.png": (404, b""), "/broken.js": (503, b"")}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = answers.get(self.path, (404, b""))
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/page"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def browse(session: BrowserSession, url: str, *steps: dict[str, Any]) -> list[StepResult]:
+    document = {"journey": "dead pages", "browser": list(steps)}
+    journey = load_journey_text(yaml.safe_dump(document, sort_keys=False), path="dead.yaml")
+    return list(session.run_journey(journey, Target.single(url), 0).steps)
+
+
+@pytest.mark.slow
+def test_a_page_answering_503_fails_its_step_at_once(
+    session: BrowserSession, faulty_shop: str
+) -> None:
+    # a click that navigates to a 503 (product pages are faulted, search is not) …
+    *_, clicked = browse(
+        session,
+        faulty_shop,
+        {"goto": "/search?q=shirt"},
+        {"click": ".product-link", "expect": {"visible": "#add-to-cart"}, "timeout": "15s"},
+    )
+    # … and a goto to one, its query masked
+    (opened,) = browse(
+        session,
+        faulty_shop,
+        {"goto": "/products/SKU-00001?ref=mail", "expect": {"visible": "h1"}, "timeout": "15s"},
+    )
+    assert clicked.outcome == "failed"
+    assert clicked.duration_s < 2, clicked.reason
+    assert clicked.reason.startswith("GET /products/SKU-"), clicked.reason
+    assert "answered 503" in clicked.reason
+    assert opened.outcome == "failed"
+    assert opened.duration_s < 2, opened.reason
+    assert opened.reason == "GET /products/SKU-00001?ref=*** answered 503"
+
+
+@pytest.mark.slow
+def test_a_broken_image_or_script_does_not_fail_the_step(
+    session: BrowserSession, page_with_broken_parts: str
+) -> None:
+    (step,) = browse(
+        session,
+        page_with_broken_parts,
+        {"goto": page_with_broken_parts, "expect": {"visible": "#ok"}},
+    )
+    assert step.outcome == "passed", step.reason
+    assert "GET /missing.png 404" in step.failed_requests
+    assert "GET /broken.js 503" in step.failed_requests
+    assert "GET /products/SKU-00001.png net::ERR_BLOCKED_BY_ORB" in step.failed_requests
+
+
+@pytest.mark.slow
+def test_a_page_on_a_closed_port_fails_at_once_saying_so(
+    session: BrowserSession, faulty_shop: str
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/checkout?token=abc123"
+    (step,) = browse(session, faulty_shop, {"goto": closed, "timeout": "15s"})
+    assert step.outcome == "failed"
+    assert step.duration_s < 2, step.reason
+    assert step.reason == "GET /checkout?token=*** failed: net::ERR_CONNECTION_REFUSED"
+    assert step.unreachable
+
+
+@pytest.mark.slow
+def test_an_until_that_times_out_names_the_url_it_last_polled_and_what_it_found(
+    session: BrowserSession, faulty_shop: str
+) -> None:
+    until = {"timeout": "1s", "interval": "200ms"}
+    (missing,) = browse(
+        session,
+        faulty_shop,
+        {"goto": "/search?q=shirt", "expect": {"visible": "#restocked"}, "until": until},
+    )
+    (dead,) = browse(session, faulty_shop, {"goto": "/products/SKU-00001", "until": until})
+    assert missing.outcome == "failed" and missing.attempts > 1
+    assert missing.reason.startswith(
+        f"not met within 1s ({missing.attempts} polls); last polled GET /search?q=***: "
+        "answered 200; goto /search?q=shirt: #restocked: Locator expected to be visible"
+    ), missing.reason
+    assert dead.outcome == "failed" and dead.attempts > 1
+    assert dead.reason == (
+        f"not met within 1s ({dead.attempts} polls); last polled GET /products/SKU-00001: "
+        "answered 503"
+    )
