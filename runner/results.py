@@ -90,6 +90,7 @@ class JourneyRun:
     duration_s: float
     steps: tuple[StepResult, ...]
     reason: str = ""  # why the run could not start (e.g. a data feeder ran out)
+    cut_off: bool = False  # still in flight when the run's end-of-run grace expired
 
     @property
     def outcome(self) -> Outcome:
@@ -160,8 +161,11 @@ class JourneyTally:
     attempts: int = 0
     successes: int = 0
     unreachable: int = 0  # runs that could not connect at all
-    latency: Histogram = field(default_factory=Histogram)  # end to end, successful runs
-    freshness: Histogram = field(default_factory=Histogram)  # every until: step
+    cut_off: int = 0  # failed runs still in flight when the end-of-run grace expired
+    # end to end, every run that made a request: a failed or timed-out run is a sample too
+    # (at its timeout, censored), or a stall that fails 10 % of runs could leave p95 "met"
+    latency: Histogram = field(default_factory=Histogram)
+    freshness: Histogram = field(default_factory=Histogram)  # every until: step, censored
     steps: dict[str, StepTally] = field(default_factory=dict)
     failures: list[FailureRecord] = field(default_factory=list)
     failure_count: int = 0
@@ -171,8 +175,10 @@ class JourneyTally:
     def add(self, run: JourneyRun) -> None:
         self.attempts += 1
         self.unreachable += run.unreachable
+        self.cut_off += run.cut_off
         if run.outcome == "passed":
             self.successes += 1
+        if run.steps:
             self.latency.add(run.duration_s)
         for step in run.steps:
             tally = self.steps.get(step.step)
@@ -205,6 +211,7 @@ class JourneyTally:
         self.attempts += other.attempts
         self.successes += other.successes
         self.unreachable += other.unreachable
+        self.cut_off += other.cut_off
         self.latency.merge(other.latency)
         self.freshness.merge(other.freshness)
         for name, step in other.steps.items():

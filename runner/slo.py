@@ -8,7 +8,7 @@ objectives so a reader sees how much failure is still affordable.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from runner.histogram import Histogram
@@ -18,6 +18,9 @@ from runner.spec.loader import LoadedJourney
 from runner.spec.slo import JourneySlo, Percentiles
 
 Kind = Literal["success", "latency", "freshness", "throughput"]
+# met / missed on what was judged; "not judged": fine up to an abort, which ended the judging
+# early, so never "met"; "not reached": the profile stopped before any of its seconds
+ObjectiveState = Literal["met", "missed", "not judged", "not reached"]
 DEFAULT_SLO = JourneySlo()
 DEFAULT_SUCCESS = 1.0  # a journey that does not say otherwise must pass every run
 
@@ -42,6 +45,17 @@ class Objective:
     met: bool
     detail: str = ""
     error_budget_remaining: float | None = None
+    state: ObjectiveState | None = None  # None: "met" if met, else "missed"
+
+    def __post_init__(self) -> None:
+        if self.state is None:
+            object.__setattr__(self, "state", "met" if self.met else "missed")
+
+    def cut_short(self, why: str) -> Objective:
+        """This objective of a run that ended early: a miss stays one; nothing else is met."""
+        if self.state == "missed":
+            return replace(self, detail=f"{self.detail}; {why}")
+        return replace(self, met=False, state="not judged", detail=f"{self.detail}; {why}")
 
 
 def evaluate_journey(journey: Journey, tally: JourneyTally) -> list[Objective]:

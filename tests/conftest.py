@@ -4,13 +4,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-from runner.demoshop.process import free_port, running_demo_shop, wait_until_healthy
+from runner.demoshop.process import (
+    demo_shop_process,
+    free_port,
+    running_demo_shop,
+    wait_until_healthy,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = ROOT / "journeys"
 
-__all__ = ["JOURNEYS", "ROOT", "free_port", "running_demo_shop", "wait_until_healthy"]
+# Property tests judge answers, not speed (timing lives in bench/): a deadline would fail them
+# on a busy CI machine for no fault of the code.
+settings.register_profile("journey", deadline=None)
+settings.load_profile("journey")
+
+__all__ = [
+    "JOURNEYS",
+    "ROOT",
+    "demo_shop_process",
+    "free_port",
+    "running_demo_shop",
+    "wait_until_healthy",
+]
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,8 @@ def test_success_latency_and_step_objectives_are_judged() -> None:
     success, latency, step = evaluate_journey(spec(), tally)
     assert (success.actual, success.met) == (0.9, True)
     assert success.error_budget_remaining == 0.0  # 10 % allowed, 10 % spent
-    assert latency.met and latency.actual is not None and latency.actual < 0.06
+    # every run is a latency sample, the failed ones too: their 500 ms make the p95
+    assert latency.met and latency.actual == 0.5, latency
     assert not step.met  # the failed steps took 500 ms: the step's p95 is over 100 ms
     assert journey_verdict(tally, [success, latency, step]) == "fail"
 
@@ -69,5 +70,17 @@ def test_success_is_judged_even_when_the_slo_only_bounds_latency() -> None:
     tally = JourneyTally("j", "http")
     tally.add(run("failed", 0.1))
     objectives = evaluate_journey(latency_only, tally)
-    assert [(o.kind, o.met) for o in objectives] == [("success", False), ("latency", False)]
+    # the failed run is a latency sample too (0.1 s, within 1 s): success alone is missed
+    assert [(o.kind, o.met) for o in objectives] == [("success", False), ("latency", True)]
     assert journey_verdict(tally, objectives) == "fail"
+
+
+def test_a_timed_out_run_is_a_latency_sample_at_its_timeout() -> None:
+    # a stall that fails 10 % of runs at a 5 s timeout must not leave p95 "met"
+    tally = JourneyTally("j", "http")
+    for _ in range(85):
+        tally.add(run("passed", 0.05))
+    for _ in range(15):
+        tally.add(run("failed", 5.0))
+    _, latency, _ = evaluate_journey(spec(), tally)
+    assert latency.samples == 100 and not latency.met and latency.actual == 5.0, latency

@@ -7,6 +7,7 @@ caller gets the same lifecycle. Imports nothing from the rest of `runner/`.
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +43,21 @@ def running_demo_shop(
     db_dir: Path, *faults: str, workers: int = 1, timeout_s: float = 20, quiet: bool = False
 ) -> Iterator[str]:
     """Start a real demo shop on a free loopback port; yield its URL; stop it on exit."""
+    with demo_shop_process(db_dir, *faults, workers=workers, timeout_s=timeout_s, quiet=quiet) as (
+        url,
+        _,
+    ):
+        yield url
+
+
+@contextlib.contextmanager
+def demo_shop_process(
+    db_dir: Path, *faults: str, workers: int = 1, timeout_s: float = 20, quiet: bool = False
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `running_demo_shop`, with the process too: tests freeze it (SIGSTOP) and resume it.
+
+    On exit the process is resumed first (SIGCONT), so a frozen shop still stops cleanly.
+    """
     port = free_port()
     command = [sys.executable, "-m", "runner", "demo-shop", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--db", str(db_dir / "shop.db"), "--workers", str(workers)]
@@ -49,8 +65,11 @@ def running_demo_shop(
         command += ["--fault", fault]
     proc = subprocess.Popen(command, stderr=subprocess.DEVNULL if quiet else None)
     try:
-        yield wait_until_healthy(f"http://127.0.0.1:{port}", timeout_s=timeout_s, proc=proc)
+        url = wait_until_healthy(f"http://127.0.0.1:{port}", timeout_s=timeout_s, proc=proc)
+        yield url, proc
     finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
         proc.terminate()
         try:
             proc.wait(timeout=10)

@@ -31,7 +31,12 @@ _ABSOLUTE = ("http://", "https://")
 
 
 def run_http_flow(
-    journey: Journey, target: Target, *, client: httpx.Client, variables: dict[str, Any]
+    journey: Journey,
+    target: Target,
+    *,
+    client: httpx.Client,
+    variables: dict[str, Any],
+    default_timeout_s: float | None = None,
 ) -> Iterator[StepResult]:
     """Run the journey's http steps in order, yielding one result per step.
 
@@ -39,11 +44,14 @@ def run_http_flow(
     iteration), which captures extend as the flow goes, so probes, load users and tests share
     this code. A step that does not pass ends the flow: later steps need earlier captures. No
     exception escapes for a failing target: a connection refused is an "error" step with
-    `unreachable=True`, which callers read as "target down" when no run ever got an answer.
+    `unreachable=True`, which callers read as "target down" when no run ever got an answer;
+    no answer within the request's timeout is a "failed" step ("no response within 5s")
+    whose duration is at least that timeout. `default_timeout_s` (a load profile's
+    `request_timeout`) replaces the default for steps that set no `timeout` of their own.
     """
     ended: dict[str, float] = {}
     previous_end = time.perf_counter()
-    for plan in _flow_plan(journey, target):
+    for plan in _flow_plan(journey, target, default_timeout_s):
         result = _run_step(journey.journey, plan, client, variables, ended, previous_end)
         yield result
         if result.outcome != "passed":
@@ -75,7 +83,9 @@ def _run_step(
             )
             break
         time.sleep(until.interval)
-    freshness = attempt.done - since if until and attempt.outcome == "passed" else None
+    # A poll that never saw the change is censored at how long it waited, never dropped: the
+    # freshness percentiles must see the stalls, not only the propagations that made it.
+    freshness = attempt.done - since if until else None
     if attempt.outcome == "passed":
         variables.update(attempt.captures)
     return StepResult(
@@ -134,11 +144,23 @@ class _RequestPlan:
     code serve both a probe and thousands of load requests per second.
     """
 
-    __slots__ = ("expect", "extensions", "fixed_headers", "headers", "step", "target", "url")
+    __slots__ = (
+        "expect",
+        "extensions",
+        "fixed_headers",
+        "headers",
+        "step",
+        "target",
+        "timeout_s",
+        "url",
+    )
 
-    def __init__(self, journey: str, step: HttpStep, target: Target) -> None:
+    def __init__(
+        self, journey: str, step: HttpStep, target: Target, default_timeout_s: float | None
+    ) -> None:
         spec = step.request
         self.step, self.target = step, target
+        self.timeout_s = step_timeout_s(step, default_timeout_s)
         self.expect = ExpectPlan.of(step.expect)
         # the load engine names its statistics by step (bounded), not by URL (unbounded)
         self.extensions = {"step": f"{journey} / {step.name}"}
@@ -178,6 +200,13 @@ class _RequestPlan:
         return headers
 
 
+def step_timeout_s(step: HttpStep, default_timeout_s: float | None) -> float:
+    """The step's own `timeout` if it set one, else `default_timeout_s`, else the default."""
+    if default_timeout_s is None or "timeout" in step.request.model_fields_set:
+        return step.request.timeout
+    return default_timeout_s
+
+
 def _join(url: str, step: HttpStep, target: Target) -> str:
     """An absolute URL as is; a relative one on the step's surface of the target."""
     if url.startswith(_ABSOLUTE):
@@ -185,20 +214,28 @@ def _join(url: str, step: HttpStep, target: Target) -> str:
     return target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
 
 
-def _no_plans(journey: Journey) -> dict[int, tuple[Target, tuple[_RequestPlan, ...]]]:
+_PlanKey = tuple[int, float | None]  # the target's identity, the default timeout
+
+
+def _no_plans(journey: Journey) -> dict[_PlanKey, tuple[Target, tuple[_RequestPlan, ...]]]:
     return {}  # by target: a journey's step plans for each target it runs against
 
 
 _plans_by_target = PerObject(_no_plans)
 
 
-def _flow_plan(journey: Journey, target: Target) -> tuple[_RequestPlan, ...]:
+def _flow_plan(
+    journey: Journey, target: Target, default_timeout_s: float | None
+) -> tuple[_RequestPlan, ...]:
     """The plans of a journey's http steps for `target`, worked out on the first run."""
     plans = _plans_by_target(journey)
-    entry = plans.get(id(target))
+    key = (id(target), default_timeout_s)
+    entry = plans.get(key)
     if entry is None or entry[0] is not target:
-        steps = tuple(_RequestPlan(journey.journey, step, target) for step in journey.http)
-        entry = plans[id(target)] = (target, steps)
+        steps = tuple(
+            _RequestPlan(journey.journey, step, target, default_timeout_s) for step in journey.http
+        )
+        entry = plans[key] = (target, steps)
     return entry[1]
 
 
@@ -229,7 +266,7 @@ def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
             params=params,
             json=body,
             data=form,
-            timeout=spec.timeout,
+            timeout=plan.timeout_s,
             follow_redirects=spec.follow_redirects,
             extensions=plan.extensions,
         )
@@ -238,7 +275,7 @@ def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
         return attempt.fail("error", f"cannot connect to {_origin(url)}: {_first_line(exc)}")
     except httpx.TimeoutException:
         attempt.responded = True  # connected, then no answer in time: the target is failing
-        return attempt.fail("failed", f"no response within {spec.timeout:g}s")
+        return attempt.fail("failed", f"no response within {plan.timeout_s:g}s")
     except httpx.HTTPError as exc:
         attempt.responded = True
         return attempt.fail("failed", f"{type(exc).__name__}: {_first_line(exc)}")

@@ -130,3 +130,16 @@ def ladder_svg(percentiles: Mapping[str, float | None]) -> Markup:
             path.append(f"M0 {index * 15 + 8}h{w}")  # stroked 11 px wide
     drawing = f'<svg><path d="{"".join(path)}"/></svg>'
     return Markup(f'<div class="ladder"><ol>{"".join(labels)}</ol>{drawing}</div>')
+
+
+def format_conservation(iterations: Mapping[str, int | None]) -> str:
+    """Where every iteration went: asked = started + dropped, started = completed + failed."""
+    started, failed = iterations["started"], iterations["failed"]
+    cut = f" ({iterations['cut_off']} still in flight at the end)" if iterations["cut_off"] else ""
+    line = f"{started} started = {iterations['completed']} completed + {failed} failed{cut}"
+    if iterations.get("asked") is not None:
+        line = (
+            f"{iterations['asked']} asked = {started} started + {iterations['dropped']} dropped; "
+            + line
+        )
+    return line

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from runner.outputs.charts import format_conservation
 from runner.redact import Redactor
 
 _VERDICT_STYLE = {
@@ -76,12 +77,14 @@ def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | N
     console.print(table)
     for journey in results["journeys"]:
         for objective in journey["objectives"]:
-            if not objective["met"]:
-                console.print(f"  missed  {objective['name']}: {objective['detail']}", markup=False)
+            _print_unmet(objective, console)
         for failure in journey["failures"][:3]:
             line = f"  failed  {journey['name']} / {failure['step']}: {failure['reason']}"
             console.print(line, markup=False)
     if results.get("load"):
+        for objective in results["objectives"]:
+            if objective["journey"] == results["load"]["profile"]:
+                _print_unmet(objective, console)
         _print_load(results["load"], console)
     verdict = results["verdict"]
     words = _VERDICT_WORDS.get(verdict, verdict)
@@ -90,6 +93,14 @@ def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | N
     console.print(Text(words, style=_VERDICT_STYLE.get(verdict, "")))
     if out_dir:
         console.print(f"reports: {out_dir}", markup=False, highlight=False)
+
+
+def _print_unmet(objective: Mapping[str, Any], console: Console) -> None:
+    """One line for an objective that was not met: missed, or not judged (never "met")."""
+    if objective["met"]:
+        return
+    state = objective.get("state") or "missed"
+    console.print(f"  {state:<7} {objective['name']}: {objective['detail']}", markup=False)
 
 
 def _print_load(load: Mapping[str, Any], console: Console) -> None:
@@ -101,9 +112,13 @@ def _print_load(load: Mapping[str, Any], console: Console) -> None:
             f"  stage   {stage['name']}: {stage['requests']} requests, "
             f"{'-' if ratio is None else f'{ratio:.1%}'} errors, "
             f"p95 {_seconds(stage['latency_s'].get('p95'))}, "
-            f"{stage['iterations_per_s']:g} iterations/s{asked} ({stage['judged']})"
+            f"{stage.get('completed_per_s', 0):g} completed/s{asked} ({stage['judged']})"
         )
         console.print(line, markup=False, highlight=False)
+        for reason, count in list((stage.get("reasons") or {}).items())[:3]:
+            console.print(f"          {count} x {reason}", markup=False, highlight=False)
+    if iterations := load.get("iterations"):
+        console.print(f"  runs    {format_conservation(iterations)}", markup=False, highlight=False)
     workers = load["workers"]
     if workers["lost"]:
         lost = len(workers["lost"])
@@ -114,11 +129,8 @@ def _print_load(load: Mapping[str, Any], console: Console) -> None:
         )
     if load["generator"]["overloaded"]:
         console.print(f"  warning {load['generator']['note']}", markup=False)
-    if load.get("dropped_iterations"):
-        console.print(
-            f"  warning {load['dropped_iterations']} arrivals dropped: raise max_users",
-            markup=False,
-        )
+    if load.get("dropped_note"):
+        console.print(f"  warning {load['dropped_note']}", markup=False)
     if load.get("aborted"):
         console.print(
             f"  aborted at {load['aborted']['at_s']:g}s: {load['aborted']['reason']}", markup=False

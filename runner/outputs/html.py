@@ -173,6 +173,16 @@ def _headline(results: Mapping[str, Any], objectives: Sequence[Mapping[str, Any]
         failed = sum(1 for j in results["journeys"] if j["verdict"] != "pass")
         words = f"Not ready: {failed} of {len(results['journeys'])} journeys failed"
         return Headline("✖", words, "bad")
+    if verdict in ("aborted", "interrupted") and total:
+        # a run that stopped early proves nothing met: say what was missed and what not judged
+        missed = sum(1 for o in objectives if o.get("state", "missed") == "missed")
+        symbol, words = _HEADLINES[verdict]
+        if verdict == "aborted":
+            words = "Not ready: the safety rail stopped the rehearsal"
+        words += f"; {missed} of {total} objectives missed"
+        if total - missed:
+            words += f", {total - missed} not judged"
+        return Headline(symbol, words, "bad")
     symbol, words = _HEADLINES.get(verdict, ("⚠", str(verdict).capitalize()))
     return Headline(symbol, words, "ok" if verdict == "promote" else "bad")
 

@@ -65,9 +65,11 @@ def _failure_text(journey: Mapping[str, Any]) -> tuple[str, str]:
     if first:
         parts.append(f"step {first['step']!r}: {first['reason']}")
     if missed:
-        parts.append(f"missed {missed[0]['name']}: {missed[0]['detail']}")
+        parts.append(
+            f"{missed[0].get('state') or 'missed'} {missed[0]['name']}: {missed[0]['detail']}"
+        )
     message = "; ".join(parts) or "journey failed"
-    lines = [f"missed: {o['name']} ({o['detail']})" for o in missed]
+    lines = [f"{o.get('state') or 'missed'}: {o['name']} ({o['detail']})" for o in missed]
     lines += [
         f"run {f['iteration']} step {f['step']!r}: {f['reason']}" for f in journey["failures"]
     ]

@@ -27,7 +27,12 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from runner.outputs.charts import format_clock, format_seconds, format_target
+from runner.outputs.charts import (
+    format_clock,
+    format_conservation,
+    format_seconds,
+    format_target,
+)
 
 MAX_POINTS = 600
 _W = 960  # viewBox width; report.css stretches the SVG to the page's column
@@ -48,6 +53,7 @@ class Sample:
     requests: float
     errors: float
     iterations: float
+    completed: float
     p95_s: float | None
     users: float | None
     asked: float | None
@@ -86,6 +92,9 @@ def downsample(rows: Sequence[Mapping[str, Any]], max_points: int = MAX_POINTS) 
                 requests=sum(r.get("requests") or 0 for r in bucket) / len(bucket),
                 errors=max(r.get("errors") or 0 for r in bucket),
                 iterations=sum(r.get("iterations") or 0 for r in bucket) / len(bucket),
+                # results.json before completions were kept: what was started, as then
+                completed=sum(r.get("completed", r.get("iterations")) or 0 for r in bucket)
+                / len(bucket),
                 p95_s=_max_of(bucket, "p95"),
                 users=_max_of(bucket, "users"),
                 asked=_max_of(bucket, "asked"),
@@ -206,7 +215,7 @@ def _panels(
         specs.append((title, durations, _tick_seconds))
     if open_model:
         peak = max((max(s.iterations, s.asked or 0.0) for s in samples), default=0.0)
-        specs.append(("Iterations per second: achieved (solid), asked (dotted)", peak, _count))
+        specs.append(("Iterations per second: completed (solid), asked (dotted)", peak, _count))
     else:
         peak = max((max(s.users or 0.0, s.asked or 0.0) for s in samples), default=0.0)
         specs.append(("Users: running (solid), asked (dotted)", peak, _count))
@@ -299,7 +308,7 @@ def _series(
         out.append(_probe_marks(probes, rest[0], x))
     people = rest[-1]
     achieved: Getter = (
-        (lambda s: s.iterations) if load.get("model") == "open" else (lambda s: s.users)
+        (lambda s: s.completed) if load.get("model") == "open" else (lambda s: s.users)
     )
     out.append(f'<path class="ln ach" d="{_line(samples, achieved, people, x)}"/>')
     out.append(f'<path class="ln ask" d="{_line(samples, lambda s: s.asked, people, x)}"/>')
@@ -396,6 +405,7 @@ def load_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
         "probe_runs": len(probes),
         "probe_failures": sum(1 for p in probes if not p.passed),
         "chart": load_chart(load, probes, latency_target_s=latency and latency["target"]),
+        "conservation": format_conservation(load["iterations"]) if load.get("iterations") else "",
     }
 
 
@@ -405,7 +415,8 @@ def _stage_row(stage: Mapping[str, Any], *, minutes: bool) -> dict[str, Any]:
     if ramp_end > start:
         span += f" (ramp to {format_clock(ramp_end, minutes=minutes)})"
     unit = "it/s" if stage.get("unit") == "iterations/s" else str(stage.get("unit", ""))
-    achieved, asked = stage.get("iterations_per_s"), stage.get("asked_per_s")
+    achieved = stage.get("completed_per_s", stage.get("iterations_per_s"))
+    asked = stage.get("asked_per_s")
     throughput = "—" if achieved is None else f"{achieved:.3g} it/s"
     if asked is not None:
         throughput += f" of {asked:.3g} asked"
@@ -418,4 +429,5 @@ def _stage_row(stage: Mapping[str, Any], *, minutes: bool) -> dict[str, Any]:
         "error_ratio": stage.get("error_ratio"),
         "p95": (stage.get("latency_s") or {}).get("p95"),
         "throughput": throughput,
+        "reasons": list((stage.get("reasons") or {}).items())[:5],
     }

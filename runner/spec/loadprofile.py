@@ -88,8 +88,25 @@ class ThinkTime(BaseModel):
         return self
 
 
+def _off_means_none(value: object) -> object:
+    # YAML 1.1 reads `off` and `no` as false: `hang: off` and `hang: false` both turn a rail off
+    return None if value is False or value in ("off", "none") else value
+
+
+DEFAULT_HANG_S = 10.0  # no success of a step for this long, with some outstanding: a hang
+DEFAULT_THROUGHPUT_FLOOR = 0.5  # of the asked rate, for the rail's whole window
+DEFAULT_THROUGHPUT = 0.95  # open model: the share of asked iterations that must complete
+DEFAULT_REQUEST_TIMEOUT_S = 30.0  # the same as a journey step's default `request.timeout`
+
+
 class AbortIf(BaseModel):
-    """The safety rail: stop the rehearsal when, over the last `for` seconds, any holds."""
+    """The safety rails: stop the rehearsal when, over the last `for` seconds, any holds.
+
+    Two rails are on whatever the profile says, because a target that hangs answers no
+    error to count: `hang` (a step with requests outstanding and no success for that long)
+    and `throughput_floor` (open model: iterations completed below that share of the asked
+    rate over the window). `false` or `off` turns either off.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     error_rate: Ratio | None = None
@@ -97,6 +114,10 @@ class AbortIf(BaseModel):
     health: bool = False  # the target's health endpoint failing throughout the window
     health_path: str = "/health"
     window: Duration = Field(default=30.0, alias="for", gt=0)
+    hang: Annotated[Duration | None, BeforeValidator(_off_means_none)] = DEFAULT_HANG_S
+    throughput_floor: Annotated[Ratio | None, BeforeValidator(_off_means_none)] = (
+        DEFAULT_THROUGHPUT_FLOOR
+    )
 
 
 class LoadSlo(BaseModel):
@@ -106,7 +127,9 @@ class LoadSlo(BaseModel):
     exclude: Literal["ramp", "none"] = "none"
     latency: Percentiles | None = None  # over every request of the judged stages
     error_rate: Ratio | None = None
-    throughput: Ratio | None = None  # achieved / asked, open-model stages only
+    # open model: iterations completed / asked per judged stage; DEFAULT_THROUGHPUT if unset
+    throughput: Annotated[Ratio | None, BeforeValidator(_off_means_none)] = DEFAULT_THROUGHPUT
+    min_rate: Rate | None = None  # any model: iterations completed per second, per stage
 
 
 class LoadProfile(BaseModel):
@@ -121,7 +144,9 @@ class LoadProfile(BaseModel):
     max_users: int = Field(default=500, ge=1)  # open model: users that may be busy at once
     probes: list[str] = []
     probe_interval: Duration = 15.0
-    abort_if: AbortIf | None = None
+    # the timeout of every http step that sets none itself; also the end-of-run grace
+    request_timeout: Duration | None = Field(default=None, gt=0)
+    abort_if: AbortIf = AbortIf()
     slo: LoadSlo = LoadSlo()
 
     @model_validator(mode="after")
@@ -136,6 +161,14 @@ class LoadProfile(BaseModel):
     @property
     def open_model(self) -> bool:
         return self.stages[0].rate is not None
+
+    def grace_s(self, journeys_timeouts: list[float]) -> float:
+        """How long in-flight work may finish once the profile ends: the request timeout.
+
+        The longest timeout among the mix's steps (each is the step's own, or the profile's
+        `request_timeout`, or the default), so every request can end by its own timeout.
+        """
+        return max(journeys_timeouts, default=self.request_timeout or DEFAULT_REQUEST_TIMEOUT_S)
 
     def duration_s(self, time_scale: float = 1.0) -> float:
         return sum(stage.duration for stage in self.stages) * time_scale

@@ -3,9 +3,11 @@
 It spawns local worker processes (or waits for remote ones), sends each the spec, starts the
 profile's shape once every expected worker is ready, and then, once a second, samples the
 users running and the workers' CPU, merges the tallies workers send, and checks the safety
-rails. At the end (or on abort, or on Ctrl-C / SIGTERM) it stops the users and asks every
-worker for what it still holds, so nothing measured is lost. It formats nothing: the
-`journey load` command turns the outcome into results.
+rails. At the end (or on abort, or on Ctrl-C / SIGTERM) it sends FINISH: workers start
+nothing new, give the iterations under way the grace (the request timeout), cut off and
+record as failed what is still in flight, and hand over everything, so nothing measured is
+lost and nothing unfinished goes uncounted. It formats nothing: the `journey load` command
+turns the outcome into results.
 """
 
 from __future__ import annotations
@@ -20,15 +22,15 @@ import gevent
 import httpx
 from locust.env import Environment
 from locust.event import Events
-from locust.runners import STATE_MISSING, STATE_STOPPED, MasterRunner
+from locust.runners import STATE_MISSING, MasterRunner
 
 from runner.engines.load import protocol
 from runner.engines.load.outcome import RehearsalOutcome
-from runner.engines.load.rails import abort_reason
+from runner.engines.load.rails import HangWindows, abort_reason, floor_reason, hang_reason
 from runner.engines.load.recorder import Recorder
 from runner.engines.load.shape import ProfileShape
 from runner.engines.load.timeline import plan_stages
-from runner.engines.load.users import build_user_classes
+from runner.engines.load.users import build_user_classes, rehearsal_grace_s
 from runner.errors import JourneyError
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile
@@ -38,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 CPU_OVERLOAD_PERCENT = 90.0  # a worker this busy measures itself more than the target
 READY_TIMEOUT_S = 60.0
-FLUSH_TIMEOUT_S = 40.0  # workers answer once their users finished their iterations (≤ 30 s)
+FINAL_DATA_SLACK_S = 15.0  # beyond the grace: for workers to kill, record and send
+INTERRUPT_GRACE_S = 5.0  # Ctrl-C: whoever pressed it waits no longer than this for the end
 
 
 class WorkersNotReady(JourneyError):
@@ -63,6 +66,8 @@ class Rehearsal:
         self.target = target
         self.time_scale = time_scale
         self.outcome = RehearsalOutcome(plan_stages(profile, time_scale))
+        self.outcome.grace_s = self.grace_s = rehearsal_grace_s(profile, self.journeys)
+        self.hang_windows = HangWindows.of(profile, self.journeys, time_scale)
         self.stop_requested = False
         self._ready: set[str] = set()
         self._failed: dict[str, str] = {}
@@ -75,11 +80,14 @@ class Rehearsal:
             max_users=profile.max_users,
             on_rate=self._send_rate,
         )
-        classes = build_user_classes(self.journeys, profile, target, Recorder(), None)
+        classes, _ = build_user_classes(self.journeys, profile, target, Recorder(), None)
+        # stop_timeout travels to the workers in every spawn message: users that a ramp-down
+        # stops finish their iteration (up to the grace) instead of being killed mid-request
         self.environment = Environment(
             user_classes=classes,
             shape_class=self.shape,
             events=Events(),  # type: ignore[no-untyped-call]
+            stop_timeout=self.grace_s,
         )
         self.runner: MasterRunner = self.environment.create_master_runner(bind_host, port)
         self.runner.register_message(protocol.HELLO, self._on_hello)
@@ -108,7 +116,7 @@ class Rehearsal:
         self._failed[msg.node_id] = str(msg.data.get("error", "unknown error"))
 
     def _on_data(self, environment: Environment, msg: Any) -> None:
-        self.outcome.add_data(msg.data)
+        self.outcome.add_data(msg.node_id, msg.data)
         if "cpu_percent" in msg.data:
             self._cpu_percent[msg.node_id] = float(msg.data["cpu_percent"])
         if msg.data.get("final"):
@@ -156,14 +164,15 @@ class Rehearsal:
     def _run_shape(self) -> None:
         outcome = self.outcome
         rail = self.profile.abort_if
-        window_s = rail.window * self.time_scale if rail else 0.0
-        health = gevent.spawn(self._watch_health) if rail and rail.health else None
+        window_s = rail.window * self.time_scale
+        health = gevent.spawn(self._watch_health) if rail.health else None
         outcome.started = time.time()
         self.runner.start_shape()
         end_s = self.outcome.plans[-1].end_s
         try:
             while True:
-                gevent.sleep(1.0)
+                elapsed = time.time() - outcome.started
+                gevent.sleep(min(1.0, max(end_s - elapsed, 0.05)))
                 elapsed = time.time() - outcome.started
                 now = int(time.time())
                 outcome.users[now] = self.runner.user_count
@@ -172,20 +181,30 @@ class Rehearsal:
                 if self.stop_requested:
                     outcome.interrupted = True
                     break
-                if rail and (
-                    why := abort_reason(
-                        rail, window_s, elapsed, outcome.seconds, outcome.health, now
-                    )
-                ):
+                if why := self._rail_reason(window_s, elapsed, now):
                     outcome.aborted, outcome.aborted_at_s = why, elapsed
                     break
-                if self.runner.state == STATE_STOPPED or elapsed > end_s + 30:
+                if elapsed >= end_s:
                     break
         except KeyboardInterrupt:
             outcome.interrupted = True
         finally:
+            outcome.stopped_at_s = time.time() - outcome.started
+            self.shape.finished = True  # the users stay; FINISH ends their iterations
             if health is not None:
                 health.kill()
+
+    def _rail_reason(self, window_s: float, elapsed: float, now: int) -> str | None:
+        outcome, rail = self.outcome, self.profile.abort_if
+        return (
+            abort_reason(rail, window_s, elapsed, outcome.seconds, outcome.health, now)
+            or hang_reason(self.hang_windows, elapsed, outcome, now)
+            or (
+                floor_reason(rail, window_s, elapsed, outcome.asked, outcome.completed, now)
+                if self.profile.open_model
+                else None
+            )
+        )
 
     def _watch_workers(self, now: int) -> None:
         outcome = self.outcome
@@ -214,13 +233,21 @@ class Rehearsal:
 
     def _finish(self, processes: list[subprocess.Popen[bytes]]) -> None:
         outcome = self.outcome
+        grace = min(self.grace_s, INTERRUPT_GRACE_S) if outcome.interrupted else self.grace_s
+        if outcome.interrupted:
+            why = "the rehearsal was interrupted"
+        elif outcome.aborted:
+            why = "the rehearsal was aborted"
+        else:
+            why = "the rehearsal ended"
         try:
-            if self.runner.state != STATE_STOPPED:
-                self.runner.stop()
-            self.runner.send_message(protocol.FLUSH, {})
-            deadline = time.monotonic() + FLUSH_TIMEOUT_S
-            while time.monotonic() < deadline and not set(self._live_workers()) <= self._flushed:
-                gevent.sleep(0.1)
+            if self._ready:
+                self.runner.send_message(protocol.FINISH, {"grace_s": grace, "why": why})
+                deadline = time.monotonic() + grace + FINAL_DATA_SLACK_S
+                while (
+                    time.monotonic() < deadline and not set(self._live_workers()) <= self._flushed
+                ):
+                    gevent.sleep(0.1)
         finally:
             outcome.ended = time.time()
             self.runner.quit()

@@ -25,7 +25,9 @@ READY = "journey:ready"  # worker → master: user classes built
 FAILED = "journey:failed"  # worker → master: the spec would not load there
 RATE = "journey:rate"  # master → workers: open-model arrivals per second, per worker
 DATA = "journey:data"  # worker → master: per-second tallies, every second
-FLUSH = "journey:flush"  # master → workers: send what you have now; the rehearsal is over
+# master → workers, when the run ends: start nothing new, give what is under way `grace_s`,
+# cut off the rest, send the final data; `why` says how the run ended, for the cut-off reason
+FINISH = "journey:finish"
 
 
 def spec_message(

@@ -1,13 +1,18 @@
-"""A worker's record of finished journey runs, by wall-clock second, until the master takes it.
+"""A worker's record of journey runs and arrivals, by wall-clock second, until the master takes it.
 
-Keyed by the second a run *started*, so the master can place every run in its stage and in the
-per-second time series, whatever worker and whatever report it came in, and so iterations per
-second are arrivals per second: what an open-model stage asks for, whatever the latency. Memory
-is bounded by the seconds between two hand-overs, not by the number of runs.
+Runs are keyed by the second they *started* (for the open model, the second their arrival was
+due), so the master can place every run in its stage and in the per-second time series,
+whatever worker and whatever report it came in, and so iterations per second are arrivals per
+second. Beside them, what the rails need as it happens rather than once a run ends: steps
+that passed and iterations that completed, by the second they did, and the requests
+outstanding right now. Arrivals asked and dropped are counted by their due second, so that
+asked = started + dropped holds second by second. Memory is bounded by the seconds between
+two hand-overs, not by the number of runs.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from runner.engines.load.wire import tally_to_wire
@@ -15,11 +20,21 @@ from runner.results import JourneyRun, JourneyTally
 
 
 class Recorder:
-    """Per-second JourneyTallies of this process; `drain` hands them over and starts afresh."""
+    """Per-second tallies and counts of this process; `drain` hands them over and starts afresh.
+
+    `in_flight` (requests outstanding by `journey / step`) is shared with every user's client;
+    `running` counts iterations under way; `finishing` tells users to start no new iteration.
+    """
 
     def __init__(self) -> None:
         self._pending: dict[tuple[int, str], JourneyTally] = {}
-        self.dropped_iterations = 0  # open model: arrivals no free user could start
+        self._passed_steps: dict[tuple[int, str], int] = {}
+        self._completed: dict[int, int] = {}
+        self._asked: dict[int, int] = {}
+        self._dropped: dict[int, int] = {}
+        self.in_flight: dict[str, int] = {}
+        self.running = 0
+        self.finishing = False
 
     def add(self, run: JourneyRun) -> None:
         key = (int(run.started), run.journey)
@@ -27,14 +42,40 @@ class Recorder:
         if tally is None:
             tally = self._pending[key] = JourneyTally(run.journey, "http")
         tally.add(run)
+        if not run.reason and not run.cut_off and run.outcome == "passed":
+            second = int(time.time())
+            self._completed[second] = self._completed.get(second, 0) + 1
+
+    def step_passed(self, name: str, ended: float) -> None:
+        """A step (`journey / step`) passed at wall-clock `ended`: the hang rail's evidence."""
+        key = (int(ended), name)
+        self._passed_steps[key] = self._passed_steps.get(key, 0) + 1
+
+    def arrival(self, due_wall: float, *, dropped: bool) -> None:
+        """Open model: an arrival released by the gate, due at `due_wall`; dropped or taken."""
+        second = int(due_wall)
+        self._asked[second] = self._asked.get(second, 0) + 1
+        if dropped:
+            self._dropped[second] = self._dropped.get(second, 0) + 1
 
     def drain(self) -> dict[str, Any]:
+        """What was recorded since the last drain, as msgpack-able data (no integer keys)."""
         pending, self._pending = self._pending, {}
-        dropped, self.dropped_iterations = self.dropped_iterations, 0
+        passed, self._passed_steps = self._passed_steps, {}
+        completed, self._completed = self._completed, {}
+        asked, self._asked = self._asked, {}
+        dropped, self._dropped = self._dropped, {}
         return {
             "seconds": [
                 {"second": second, "tally": tally_to_wire(tally)}
                 for (second, _), tally in sorted(pending.items())
             ],
-            "dropped": dropped,
+            "passed_steps": [[second, name, n] for (second, name), n in passed.items()],
+            "completed": sorted(completed.items()),
+            "asked": sorted(asked.items()),
+            "dropped": sorted(dropped.items()),
+            "in_flight": {
+                "at": int(time.time()),
+                "steps": {k: v for k, v in self.in_flight.items() if v},
+            },
         }

@@ -21,6 +21,7 @@ def tally_to_wire(tally: JourneyTally) -> dict[str, Any]:
         "attempts": tally.attempts,
         "successes": tally.successes,
         "unreachable": tally.unreachable,
+        "cut_off": tally.cut_off,
         "latency": tally.latency.to_wire(),
         "freshness": tally.freshness.to_wire(),
         "failure_count": tally.failure_count,
@@ -34,6 +35,7 @@ def tally_from_wire(data: dict[str, Any]) -> JourneyTally:
     tally.attempts = int(data["attempts"])
     tally.successes = int(data["successes"])
     tally.unreachable = int(data["unreachable"])
+    tally.cut_off = int(data["cut_off"])
     tally.latency = Histogram.from_wire(data["latency"])
     tally.freshness = Histogram.from_wire(data["freshness"])
     tally.failure_count = int(data["failure_count"])

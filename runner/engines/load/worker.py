@@ -3,6 +3,12 @@
 `journey worker --master-host H` starts one; `journey load` starts one per core locally.
 It hands its per-second tallies to the master every second and on the master's flush, so a
 worker that dies loses at most its last second.
+
+The end of a run is ours, not Locust's `stop` (which kills users at once when the master's
+spawn message carries no stop_timeout, and then sleeps before reading the next message): on
+the master's FINISH, no new iteration starts, the arrivals still queued are dropped, the
+iterations under way get the grace (the request timeout) to end, and what is still in flight
+then is killed, recorded as failed, and handed over with the final data.
 """
 
 from __future__ import annotations
@@ -23,21 +29,19 @@ from runner.errors import JourneyError
 
 logger = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 30.0
+KILL_TIMEOUT_S = 5.0  # killing greenlets blocked in a request takes a few milliseconds
 
 
 def run_worker(master_host: str, master_port: int) -> None:
     """Serve the master until it quits (or the connection is lost)."""
     recorder = Recorder()
     gate = ArrivalGate(recorder)
-    # On stop, users finish the iteration they are in (up to STOP_TIMEOUT_S): an iteration cut
-    # off mid-flight would be measured by the target and lost by us.
     environment = Environment(
         user_classes=[],
         events=Events(),  # type: ignore[no-untyped-call]
-        stop_timeout=STOP_TIMEOUT_S,
     )
     runner = environment.create_worker_runner(master_host, master_port)
+    shoppers = []
 
     def on_spec(environment: Environment, msg: Any) -> None:
         try:
@@ -47,7 +51,8 @@ def run_worker(master_host: str, master_port: int) -> None:
         except JourneyError as exc:
             runner.send_message(protocol.FAILED, {"error": str(exc)})
             return
-        classes = build_user_classes(journeys, profile, target, recorder, gate)
+        classes, shopper = build_user_classes(journeys, profile, target, recorder, gate)
+        shoppers.append(shopper)
         environment.user_classes = list(classes)
         # Everything loaded so far lives for the whole rehearsal: keep the collector off it,
         # and collect young objects less often (each request makes a few dozen), ~3 % more
@@ -59,12 +64,25 @@ def run_worker(master_host: str, master_port: int) -> None:
     def on_rate(environment: Environment, msg: Any) -> None:
         gate.set_rate(float(msg.data["rate"]))
 
-    def on_flush(environment: Environment, msg: Any) -> None:
+    def finish(grace_s: float, why: str) -> None:
+        recorder.finishing = True
+        gate.close()
+        for shopper in shoppers:
+            shopper.end_reason, shopper.grace_s = why, grace_s
+        deadline = time.monotonic() + grace_s
+        while recorder.running and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        # what is still under way now is cut off: recorded as failed by the user as it dies
+        runner.user_greenlets.kill(block=True, timeout=KILL_TIMEOUT_S)
         runner.send_message(protocol.DATA, {**recorder.drain(), "final": True})
+
+    def on_finish(environment: Environment, msg: Any) -> None:
+        # not in this handler: Locust reads the master's messages one at a time from here
+        gevent.spawn(finish, float(msg.data["grace_s"]), str(msg.data["why"]))
 
     runner.register_message(protocol.SPEC, on_spec)
     runner.register_message(protocol.RATE, on_rate)
-    runner.register_message(protocol.FLUSH, on_flush)
+    runner.register_message(protocol.FINISH, on_finish)
     runner.send_message(protocol.HELLO, {})  # only now can the spec's answer be heard
 
     def hand_over() -> None:
