@@ -6,15 +6,16 @@ Locust, with Locust's own request events fired for every request, named `journey
 Locust's statistics stay bounded. The user's cookie jar is the session's.
 
 geventhttpclient has only per-client timeouts (60 s in FastHttpSession), so each request's own
-timeout is a `gevent.Timeout` here, raised as httpx's ReadTimeout for the flow to report. A
+timeout is kept here (Clients), raised as httpx's ReadTimeout for the flow to report. A
 request that timed out leaves its connection with an answer that may still arrive: the user's
 connections are closed then, so a late answer can never be read as the next request's. Every
-request is counted in `in_flight` while outstanding, for the time series and the hang rail.
+request is counted in flight while outstanding, for the time series and the hang rail.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -47,17 +48,69 @@ class FastResponseView:
         return self._response.json()
 
 
+class RequestTimeout(BaseException):
+    """Thrown into a user's greenlet whose request is past its timeout.
+
+    A BaseException, so that neither FastHttpSession nor geventhttpclient, which catch
+    `Exception` and gevent's own Timeout, can take it for an answer.
+    """
+
+
+class Clients:
+    """The process's FastClients: each request's own timeout, and what is in flight, cheaply.
+
+    A gevent.Timeout per request starts and stops a libev timer, and a shared counter of
+    requests in flight is two dict updates: together ~5 % of a worker's throughput
+    (bench/load_engine.py). Instead a client notes on itself the step it is waiting on and its
+    deadline (two slot writes), and one timer, every `TICK_S`, throws RequestTimeout into the
+    users past theirs. It throws from the hub, in the timer's callback, as gevent.Timeout
+    does; a client has a deadline only while blocked in its request, so the throw can land
+    nowhere else. Timeouts fire up to TICK_S late. `in_flight` counts at the moment asked.
+    """
+
+    TICK_S = 0.05
+
+    def __init__(self) -> None:
+        self._clients: weakref.WeakSet[FastClient] = weakref.WeakSet()  # users come and go
+        self._timer = gevent.get_hub().loop.timer(self.TICK_S, self.TICK_S)
+        self._timer.start(self._expire)
+
+    def add(self, client: FastClient) -> None:
+        self._clients.add(client)
+
+    def in_flight(self) -> dict[str, int]:
+        """Requests outstanding now, by `journey / step`."""
+        counts: dict[str, int] = {}
+        for client in list(self._clients):
+            if (step := client.waiting_on) is not None:
+                counts[step] = counts.get(step, 0) + 1
+        return counts
+
+    def _expire(self) -> None:
+        now = time.perf_counter()
+        for client in list(self._clients):
+            if 0.0 < client.deadline <= now:
+                client.deadline = 0.0
+                client.greenlet.throw(RequestTimeout())
+
+
 class FastClient:
     """httpx-shaped `request` over a FastHttpSession; connection failures raise httpx errors.
 
-    `in_flight` is shared by the process's users: requests outstanding by `journey / step`.
-    `sent_at` is when the request outstanding now was sent (perf_counter), None between two.
+    While a request is outstanding, `waiting_on` is its `journey / step`, `sent_at` when it
+    was sent (perf_counter) and `deadline` when it times out (0.0: none); None, None, 0.0
+    between two requests.
     """
 
-    def __init__(self, session: FastHttpSession, in_flight: dict[str, int]) -> None:
+    __slots__ = ("__weakref__", "deadline", "greenlet", "sent_at", "session", "waiting_on")
+
+    def __init__(self, session: FastHttpSession, clients: Clients) -> None:
         self.session = session
-        self.in_flight = in_flight
+        self.greenlet = gevent.getcurrent()  # made in the user's on_start, in its greenlet
+        self.waiting_on: str | None = None
         self.sent_at: float | None = None
+        self.deadline = 0.0
+        clients.add(self)
 
     def request(
         self,
@@ -81,11 +134,10 @@ class FastClient:
             sent_headers = sent_headers or {}
             sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         name = (extensions or {}).get("step") or url
-        in_flight = self.in_flight
-        in_flight[name] = in_flight.get(name, 0) + 1
-        self.sent_at = time.perf_counter()
-        timer = gevent.Timeout.start_new(timeout) if timeout else None
-        response = None
+        self.waiting_on = name
+        self.sent_at = sent = time.perf_counter()
+        if timeout:
+            self.deadline = sent + timeout
         try:
             response = self.session.request(
                 method,
@@ -96,20 +148,12 @@ class FastClient:
                 headers=sent_headers,
                 allow_redirects=follow_redirects,
             )
-        except gevent.Timeout as exc:
-            if exc is not timer:
-                raise
-        finally:
-            # FastHttpSession catches a Timeout itself (as a status 0, or mid-body as a
-            # truncated answer): whether our timer went off is the one thing to trust
-            timed_out = timer is not None and not timer.pending
-            if timer is not None:
-                timer.close()
-            in_flight[name] -= 1
-            self.sent_at = None
-        if timed_out or response is None:
+        except RequestTimeout:
             self.session.client.clientpool.close()  # a late answer must meet a closed socket
-            raise httpx.ReadTimeout(f"no response within {timeout:g}s")
+            raise httpx.ReadTimeout(f"no response within {timeout:g}s") from None
+        finally:
+            self.deadline = 0.0
+            self.waiting_on = self.sent_at = None
         if response.status_code == 0:  # geventhttpclient reports a connection failure so
             error = getattr(response, "error", None) or "connection failed"
             raise httpx.ConnectError(str(error))

@@ -4,10 +4,11 @@ Runs are keyed by the second they *started* (for the open model, the second thei
 due), so the master can place every run in its stage and in the per-second time series,
 whatever worker and whatever report it came in, and so iterations per second are arrivals per
 second. Beside them, what the rails need as it happens rather than once a run ends: steps
-that passed and iterations that completed, by the second they did, and the requests
-outstanding right now. Arrivals asked and dropped are counted by their due second, so that
-asked = started + dropped holds second by second. Memory is bounded by the seconds between
-two hand-overs, not by the number of runs.
+that passed and iterations that completed since the last hand-over (so by the second they
+did, give or take the hand-over's second), and the requests outstanding right now. Arrivals
+asked and dropped are counted by their due second, so that asked = started + dropped holds
+second by second. Memory is bounded by the seconds between two hand-overs, not by the number
+of runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from runner.engines.load.client import Clients
 from runner.engines.load.wire import tally_to_wire
 from runner.results import JourneyRun, JourneyTally
 
@@ -22,17 +24,17 @@ from runner.results import JourneyRun, JourneyTally
 class Recorder:
     """Per-second tallies and counts of this process; `drain` hands them over and starts afresh.
 
-    `in_flight` (requests outstanding by `journey / step`) is shared with every user's client;
+    `clients` are every user's client (what is in flight, and each request's timeout);
     `running` counts iterations under way; `finishing` tells users to start no new iteration.
     """
 
     def __init__(self) -> None:
         self._pending: dict[tuple[int, str], JourneyTally] = {}
-        self._passed_steps: dict[tuple[int, str], int] = {}
-        self._completed: dict[int, int] = {}
+        self._passed_steps: dict[str, int] = {}
+        self._completed = 0
         self._asked: dict[int, int] = {}
         self._dropped: dict[int, int] = {}
-        self.in_flight: dict[str, int] = {}
+        self.clients = Clients()
         self.running = 0
         self.finishing = False
 
@@ -42,14 +44,13 @@ class Recorder:
         if tally is None:
             tally = self._pending[key] = JourneyTally(run.journey, "http")
         tally.add(run)
-        if not run.reason and not run.cut_off and run.outcome == "passed":
-            second = int(time.time())
-            self._completed[second] = self._completed.get(second, 0) + 1
+        if run.steps and not run.cut_off and run.outcome == "passed":
+            self._completed += 1
 
-    def step_passed(self, name: str, ended: float) -> None:
-        """A step (`journey / step`) passed at wall-clock `ended`: the hang rail's evidence."""
-        key = (int(ended), name)
-        self._passed_steps[key] = self._passed_steps.get(key, 0) + 1
+    def step_passed(self, name: str) -> None:
+        """A step (`journey / step`) passed just now: the hang rail's evidence."""
+        passed = self._passed_steps
+        passed[name] = passed.get(name, 0) + 1
 
     def arrival(self, due_wall: float, *, dropped: bool) -> None:
         """Open model: an arrival released by the gate, due at `due_wall`; dropped or taken."""
@@ -62,7 +63,8 @@ class Recorder:
         """What was recorded since the last drain, as msgpack-able data (no integer keys)."""
         pending, self._pending = self._pending, {}
         passed, self._passed_steps = self._passed_steps, {}
-        completed, self._completed = self._completed, {}
+        completed, self._completed = self._completed, 0
+        now = int(time.time())
         asked, self._asked = self._asked, {}
         dropped, self._dropped = self._dropped, {}
         return {
@@ -70,12 +72,12 @@ class Recorder:
                 {"second": second, "tally": tally_to_wire(tally)}
                 for (second, _), tally in sorted(pending.items())
             ],
-            "passed_steps": [[second, name, n] for (second, name), n in passed.items()],
-            "completed": sorted(completed.items()),
+            "passed_steps": [[now, name, n] for name, n in passed.items()],
+            "completed": [[now, completed]] if completed else [],
             "asked": sorted(asked.items()),
             "dropped": sorted(dropped.items()),
             "in_flight": {
-                "at": int(time.time()),
-                "steps": {k: v for k, v in self.in_flight.items() if v},
+                "at": now,
+                "steps": self.clients.in_flight(),
             },
         }

@@ -113,6 +113,9 @@ class _Shopper:
     grace_s: float = 0.0
     end_reason = "the rehearsal ended"
 
+    def __init__(self) -> None:
+        self.step_keys: dict[str, dict[str, str]] = {}
+
     def run(self, user: Any, journey: LoadedJourney, due: float | None = None) -> None:
         """One iteration, recorded whatever happens to it.
 
@@ -126,6 +129,11 @@ class _Shopper:
             late = max(time.monotonic() - due, 0.0)
             wall, t0 = wall - late, t0 - late
         steps: list[StepResult] = []
+        keys = self.step_keys.get(journey.name)
+        if keys is None:  # `journey / step`, as requests are named, worked out once
+            keys = self.step_keys[journey.name] = {
+                step.name: f"{journey.name} / {step.name}" for step in journey.spec.http
+            }
         recorder.running += 1
         try:
             variables = start_variables(journey, iteration)
@@ -138,9 +146,7 @@ class _Shopper:
             ):
                 steps.append(step)
                 if step.outcome == "passed":
-                    recorder.step_passed(
-                        f"{journey.name} / {step.step}", step.started + step.duration_s
-                    )
+                    recorder.step_passed(keys[step.step])
         except FeederExhausted as exc:
             run = JourneyRun(journey.name, "http", iteration, wall, 0.0, (), str(exc))
         except GreenletExit:
@@ -216,7 +222,7 @@ def build_user_classes(
         # Our Recorder measures every step; Locust's own per-request statistics would be a
         # second, unused bookkeeping on the hottest path (~10 % of a worker's core).
         user.client.request_event = EventHook()  # type: ignore[no-untyped-call]
-        user.journey_client = FastClient(user.client, recorder.in_flight)
+        user.journey_client = FastClient(user.client, recorder.clients)
 
     common = {
         "host": host,
