@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean chromium
+.PHONY: demo test test-fast lint setup clean chromium
 
 setup: $(STAMP)
 
@@ -28,6 +28,10 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The tests not marked slow, for the edit-test loop: under a minute. `make test` still runs them all.
+test-fast: $(STAMP) chromium
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ __all__ = [
     "demo_shop_process",
     "free_port",
     "running_demo_shop",
+    "wait_for",
     "wait_until_healthy",
 ]
 
@@ -36,3 +38,18 @@ def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real demo shop on loopback, shared by the session because start-up costs ~1 s."""
     with running_demo_shop(tmp_path_factory.mktemp("shop")) as url:
         yield url
+
+
+def wait_for(condition: Callable[[], bool], *, timeout_s: float, interval_s: float = 0.02) -> float:
+    """Poll until `condition()` holds; return the seconds it took.
+
+    In place of a sleep before an assertion: a fixed sleep is either too short on a busy CI
+    machine (a flaky failure) or longer than needed everywhere else (a slow suite). Raises
+    AssertionError when `timeout_s` passes first.
+    """
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout_s:
+            raise AssertionError(f"condition not met within {timeout_s}s")
+        time.sleep(interval_s)
+    return time.monotonic() - started

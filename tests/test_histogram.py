@@ -53,6 +53,7 @@ def test_merging_equals_recording_everything_in_one(
     assert a.summary() == whole.summary()
 
 
+@pytest.mark.slow
 @given(
     st.lists(
         st.floats(0, 1e6) | st.sampled_from([0.0, 5e-324, 1e-300, 0.01, 0.0100001]),

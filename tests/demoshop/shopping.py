@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -38,16 +36,6 @@ def api_order(client: httpx.Client, sku: str, qty: int = 1) -> dict[str, Any]:
     response = client.post("/api/orders", json={"email": "shopper@example.test"})
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-def wait_for(condition: Callable[[], bool], *, timeout_s: float, interval_s: float = 0.02) -> float:
-    """Poll until `condition()` holds; return the seconds it took."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout_s:
-            raise AssertionError(f"condition not met within {timeout_s}s")
-        time.sleep(interval_s)
-    return time.monotonic() - started
 
 
 def request_counts(base_url: str) -> tuple[Counter[tuple[str, str, str]], Counter[str]]:

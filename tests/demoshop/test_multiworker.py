@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.conftest import running_demo_shop
+from tests.conftest import running_demo_shop, wait_for
 
 from .shopping import request_counts, stock
 
@@ -19,6 +18,13 @@ SKU = "SKU-00042"
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_demo_shop(tmp_path_factory.mktemp("shop2"), workers=2) as url:
         yield url
+
+
+def cart_statuses(base_url: str) -> set[int]:
+    """Statuses of 20 cart reads, each on a new connection: the kernel spreads them over workers."""
+    fresh_connections = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=base_url, limits=fresh_connections) as client:
+        return {client.get("/api/cart").status_code for _ in range(20)}
 
 
 def checkout_one(base_url: str) -> httpx.Response:
@@ -40,10 +46,12 @@ def test_fifty_concurrent_checkouts_make_fifty_orders_and_take_fifty_units(
     assert stock(two_workers, SKU) == before - 50
 
 
+@pytest.mark.slow
 def test_admin_change_through_one_worker_reaches_every_worker(two_workers: str) -> None:
     try:
         httpx.put(f"{two_workers}/admin/faults/cart", json={"errors": "100%"})
-        time.sleep(0.2)  # past the per-process fault cache (50 ms)
+        # every worker's fault cache (50 ms) has expired once every answer is the fault's
+        wait_for(lambda: cart_statuses(two_workers) == {503}, timeout_s=5)
         # New connections are spread over both workers by the kernel.
         statuses = {httpx.get(f"{two_workers}/api/cart").status_code for _ in range(20)}
         assert statuses == {503}
@@ -52,10 +60,11 @@ def test_admin_change_through_one_worker_reaches_every_worker(two_workers: str) 
         } == {1.0}
     finally:
         httpx.delete(f"{two_workers}/admin/faults")
-    time.sleep(0.2)
+    wait_for(lambda: cart_statuses(two_workers) == {200}, timeout_s=5)
     assert {httpx.get(f"{two_workers}/api/cart").status_code for _ in range(20)} == {200}
 
 
+@pytest.mark.slow
 def test_metrics_count_every_request_by_group_across_workers(two_workers: str) -> None:
     before, durations_before = request_counts(two_workers)
     made = {

@@ -8,11 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import running_demo_shop
+from tests.conftest import running_demo_shop, wait_for
 
-from .shopping import stock, wait_for
+from .shopping import stock
 
 BATCHES = "/pos/v1/sales/batches"
+MARKER_SKU = "SKU-00254"  # sold by `wait_until_earlier_batches_applied` only
 
 
 def post_batch(base_url: str, key: str, sales: list[dict[str, object]]) -> httpx.Response:
@@ -21,6 +22,20 @@ def post_batch(base_url: str, key: str, sales: list[dict[str, object]]) -> httpx
         headers={"Idempotency-Key": key},
         json={"store": "S001", "sales": sales},
     )
+
+
+def wait_until_earlier_batches_applied(base_url: str) -> None:
+    """Return once every batch stored before this call has been applied.
+
+    A marker batch posted now is applied with or after every batch due before it (the applier
+    takes due batches in `apply_after` order, in one transaction), so once the marker shows
+    applied, a batch stored wrongly before it would show in the stock too. A barrier, where a
+    sleep would guess how long the applier takes.
+    """
+    marker = post_batch(base_url, str(uuid.uuid4()), [{"sku": MARKER_SKU, "qty": 1}])
+    assert marker.status_code == 202
+    url = f"{base_url}{BATCHES}/{marker.json()['batch_id']}"
+    wait_for(lambda: httpx.get(url).json()["status"] == "applied", timeout_s=5)
 
 
 def test_pos_batch_is_accepted_then_applied_asynchronously(demo_shop: str) -> None:
@@ -47,7 +62,7 @@ def test_replayed_idempotency_key_returns_the_same_batch_and_applies_once(demo_s
     assert replay.json()["batch_id"] == first.json()["batch_id"]
     wait_for(lambda: stock(demo_shop, sku) == before - 1, timeout_s=5)
     assert post_batch(demo_shop, key, [{"sku": sku, "qty": 1}]).status_code == 200
-    time.sleep(0.5)
+    wait_until_earlier_batches_applied(demo_shop)
     assert stock(demo_shop, sku) == before - 1
 
 
@@ -69,7 +84,7 @@ def test_pos_batch_with_an_unknown_sku_is_rejected_whole(demo_shop: str) -> None
     response = post_batch(demo_shop, str(uuid.uuid4()), sales)
     assert (response.status_code, response.json()["sku"]) == (422, "SKU-99999")
     assert post_batch(demo_shop, str(uuid.uuid4()), [{"sku": sku, "qty": 0}]).status_code == 422
-    time.sleep(0.5)
+    wait_until_earlier_batches_applied(demo_shop)
     assert stock(demo_shop, sku) == before
 
 

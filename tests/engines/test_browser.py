@@ -57,6 +57,7 @@ def run_journey(
     return done, results
 
 
+@pytest.mark.slow
 def test_a_selector_that_matches_nothing_fails_with_screenshot_and_trace(
     demo_shop: str, tmp_path: Path
 ) -> None:
@@ -104,6 +105,7 @@ def test_a_hanging_page_fails_at_the_step_timeout_and_the_run_finishes(tmp_path:
     assert results["journeys"][0]["steps"][0]["latency_s"]["max"] < 4
 
 
+@pytest.mark.slow
 def test_secrets_reach_no_artefact_not_even_the_trace(demo_shop: str, tmp_path: Path) -> None:
     secret = "brws3cr3t-token-77aa19"
     targets = tmp_path / "targets.yaml"

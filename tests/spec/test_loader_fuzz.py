@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -98,6 +99,7 @@ def test_random_structures_never_raise_anything_but_problems(value: Any) -> None
     _assert_problem_lines_only(yaml.safe_dump(value))
 
 
+@pytest.mark.slow
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_a_valid_journey_with_one_value_changed_gives_problems_or_a_journey(
