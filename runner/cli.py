@@ -13,56 +13,20 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from enum import IntEnum
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from rich.console import Console
 
 from runner import __version__
-from runner.errors import Problem, SpecError
-
-
-class ExitCode(IntEnum):
-    """What `journey` tells CI, the same for every command."""
-
-    OK = 0  # every objective met (canary: promote)
-    OBJECTIVE_MISSED = 1  # an objective was missed (canary: roll back)
-    INVALID_INPUT = 2  # bad YAML, targets, flags or ${ENV}; nothing was run
-    TARGET_UNREACHABLE = 3  # the target could not be reached at all
-    CANARY_HOLD = 4  # canary: not enough evidence, hold
-    INTERNAL_ERROR = 70  # a bug of ours; never read as a missed objective
-    INTERRUPTED = 130  # Ctrl-C / SIGTERM; outputs still written
-
-
-VERDICT_EXIT = {
-    "pass": ExitCode.OK,
-    "fail": ExitCode.OBJECTIVE_MISSED,
-    "error": ExitCode.TARGET_UNREACHABLE,
-    "interrupted": ExitCode.INTERRUPTED,
-    "aborted": ExitCode.OBJECTIVE_MISSED,  # the rehearsal hurt the target: a missed objective
-}
+from runner.errors import SpecError
+from runner.vocabulary import VERDICT_EXIT, ExitCode, exit_code
 
 
 def _validate(args: argparse.Namespace) -> ExitCode:
-    from runner.spec import load_journeys, load_targets
+    from runner.commands.validate import validate_command
 
-    problems: list[Problem] = []
-    journeys = []
-    try:
-        journeys = load_journeys(args.paths)
-    except SpecError as exc:
-        problems += exc.problems
-    if args.targets:
-        try:
-            load_targets(Path(args.targets))
-        except SpecError as exc:
-            problems += exc.problems
-    if problems:
-        raise SpecError(problems)
-    print(f"ok: {len(journeys)} journeys valid")  # noqa: T201 - cli output
-    return ExitCode.OK
+    return VERDICT_EXIT[validate_command(args)]
 
 
 def _run(args: argparse.Namespace) -> ExitCode:
@@ -74,7 +38,7 @@ def _run(args: argparse.Namespace) -> ExitCode:
 def _report(args: argparse.Namespace) -> ExitCode:
     from runner.commands.report import report_command
 
-    return VERDICT_EXIT.get(report_command(args), ExitCode.OBJECTIVE_MISSED)
+    return exit_code(report_command(args))
 
 
 def _load(args: argparse.Namespace) -> ExitCode:
@@ -86,25 +50,15 @@ def _load(args: argparse.Namespace) -> ExitCode:
 
 
 def _worker(args: argparse.Namespace) -> ExitCode:
-    import locust  # noqa: F401 - first: gevent must patch the standard library before anything runs
+    from runner.commands.worker import worker_command  # imports Locust (gevent) first
 
-    from runner.engines.load.worker import run_worker
-
-    run_worker(args.master_host, args.master_port)
-    return ExitCode.OK
+    return VERDICT_EXIT[worker_command(args)]
 
 
 def _demo_shop(args: argparse.Namespace) -> ExitCode:
-    from runner.demoshop.server import serve
+    from runner.commands.demo_shop import demo_shop_command
 
-    try:
-        serve(host=args.host, port=args.port, db=args.db, workers=args.workers, faults=args.fault)
-    except ValueError as exc:
-        raise SpecError([Problem("--fault", 1, 1, ("fault",), str(exc))]) from None
-    except OSError as exc:  # the port is taken, or the address is not ours
-        message = f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-        raise SpecError([Problem("--port", 1, 1, ("port",), message)]) from None
-    return ExitCode.OK
+    return VERDICT_EXIT[demo_shop_command(args)]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,11 +3,14 @@
 ```
 JourneyError                 base of everything we raise on purpose
 ├── SpecError                bad input (YAML, targets, flags, ${ENV}); carries Problems; exit 2
-└── TargetUnreachable        no response at all from the target; exit 3
+└── WorkersNotReady          load workers did not connect or could not load the spec; defined
+                             in engines/load/master.py, turned into a SpecError by `journey load`
 ```
 
-A failing step is *data* (a failed StepResult), never an exception. Anything else that reaches
-`cli.py` is a bug of ours (exit 70). This module imports nothing of ours.
+A failing step is *data* (a failed StepResult), never an exception; so is a target that never
+answers: its steps end in "error" without a response, and a run whose every journey saw no
+response has the verdict "error", exit 3. Anything else that reaches `cli.py` is a bug of ours
+(exit 70). This module imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -57,12 +60,3 @@ class SpecError(JourneyError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-class TargetUnreachable(JourneyError):
-    """The target gave no response at all (refused, DNS, timeout before any byte)."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"{url}: {reason}")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar, dataclass_transform
+from typing import TypeVar, dataclass_transform
 
 from runner.histogram import Histogram
+from runner.vocabulary import ERRORED, FAILED, PASSED, Engine, Outcome
 
-Outcome = Literal["passed", "failed", "error", "skipped"]
-Engine = Literal["http", "browser"]
+__all__ = ["Engine", "Outcome"]  # re-exported: the vocabulary's, for the engines that record
 
 _Record = TypeVar("_Record")
 
@@ -96,19 +96,19 @@ class JourneyRun:
     def outcome(self) -> Outcome:
         """An error if the run or any step erred, else failed if any step failed or none ran."""
         if self.reason:
-            return "error"
-        outcome: Outcome = "passed" if self.steps else "failed"
+            return ERRORED
+        outcome: Outcome = PASSED if self.steps else FAILED
         for step in self.steps:  # one pass: this is read for every load iteration
-            if step.outcome == "error":
-                return "error"
-            if step.outcome == "failed":
-                outcome = "failed"
+            if step.outcome == ERRORED:
+                return ERRORED
+            if step.outcome == FAILED:
+                outcome = FAILED
         return outcome
 
     @property
     def failure(self) -> StepResult | None:
         """The step that ended the run, if it did not pass."""
-        return next((s for s in self.steps if s.outcome in ("failed", "error")), None)
+        return next((s for s in self.steps if s.outcome in (FAILED, ERRORED)), None)
 
     @property
     def unreachable(self) -> bool:
@@ -176,7 +176,7 @@ class JourneyTally:
         self.attempts += 1
         self.unreachable += run.unreachable
         self.cut_off += run.cut_off
-        if run.outcome == "passed":
+        if run.outcome == PASSED:
             self.successes += 1
         if run.steps:
             self.latency.add(run.duration_s)
@@ -198,10 +198,10 @@ class JourneyTally:
             if step.freshness_s is not None:
                 tally.freshness.add(step.freshness_s)
                 self.freshness.add(step.freshness_s)
-            if step.outcome in ("failed", "error"):
+            if step.outcome in (FAILED, ERRORED):
                 tally.failures += 1
                 tally.reasons[step.reason] += 1
-        if run.outcome != "passed":
+        if run.outcome != PASSED:
             self.failure_count += 1
             if len(self.failures) < MAX_FAILURES_KEPT:
                 self.failures.append(FailureRecord.of(run))

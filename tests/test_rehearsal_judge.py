@@ -7,8 +7,8 @@ from pathlib import Path
 
 from runner.engines.load.outcome import RehearsalOutcome
 from runner.engines.load.timeline import plan_stages
-from runner.rehearsal_judge import judge_rehearsal
 from runner.results import JourneyRun, JourneyTally, StepResult
+from runner.slo.rehearsal import judge_rehearsal
 from runner.spec.loader import load_journeys
 from runner.spec.loadprofile import LoadProfile
 

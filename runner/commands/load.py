@@ -20,6 +20,7 @@ from typing import Any
 import gevent
 from rich.console import Console
 
+from runner.document import from_json
 from runner.engines.load.master import Rehearsal, WorkersNotReady
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
@@ -27,12 +28,12 @@ from runner.outputs.console import RedactingWriter, print_summary
 from runner.outputs.files import write_outputs
 from runner.outputs.results_json import build_results
 from runner.redact import Redactor
-from runner.rehearsal_judge import judge_rehearsal
-from runner.slo import RunVerdict
+from runner.slo.rehearsal import judge_rehearsal
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile, load_profile
 from runner.spec.secrets import secret_values
+from runner.vocabulary import FAIL, PASS, RunVerdict
 
 SHIPPED_PROFILES = Path(__file__).resolve().parent.parent.parent / "loadprofiles"
 
@@ -92,8 +93,8 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
     judgement = judge_rehearsal(profile, str(profile_path), journeys, outcome, args.time_scale)
     verdict = judgement.verdict
     probe_entries = probe_results.get("journeys", []) if probe_results else []
-    if verdict == "pass" and any(entry["verdict"] != "pass" for entry in probe_entries):
-        verdict = "fail"  # shoppers' experience during the load is part of the verdict
+    if verdict == PASS and any(entry["verdict"] != PASS for entry in probe_entries):
+        verdict = FAIL  # shoppers' experience during the load is part of the verdict
     results = build_results(
         command="load",
         target=target,
@@ -108,7 +109,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
     )
     results["journeys"] += probe_entries
     results["objectives"] += [o for entry in probe_entries for o in entry["objectives"]]
-    write_outputs(results, out_dir, redactor)
+    write_outputs(from_json(results), out_dir, redactor)
     print_summary(results, console, str(out_dir))
     return verdict
 

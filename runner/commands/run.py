@@ -16,8 +16,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from runner.engines.browser import BrowserSession
-from runner.engines.probe import run_probes
+from runner.document import from_json
+from runner.engines.probe import BrowserOptions, ProbeOptions, ProbeRound, pairs_of
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
@@ -25,10 +25,11 @@ from runner.outputs.files import write_outputs
 from runner.outputs.results_json import build_results
 from runner.redact import Redactor
 from runner.results import Engine, JourneyRun, JourneyTally
-from runner.slo import RunVerdict, judge_runs, run_verdict
+from runner.slo import judge_runs, run_verdict
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
 from runner.spec.secrets import secret_values
+from runner.vocabulary import ERROR, RunVerdict
 
 ENGINES: dict[str, tuple[Engine, ...]] = {
     "http": ("http",),
@@ -73,29 +74,23 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
     }
     started = time.time()
     interrupted = False
+    options = ProbeOptions(
+        repeat=args.repeat,
+        engines=engines,
+        duration_s=args.duration,
+        interval_s=args.interval,
+        browser=BrowserOptions(
+            artefacts=out_dir / "artefacts",
+            scrub=redactor.scrub,
+            browser_path=args.browser_path,
+            trace=args.trace == "on-failure",
+        ),
+    )
     with contextlib.ExitStack() as stack:
-        browser = None
-        if any(engine == "browser" for _, engine in tallies):
-            session = BrowserSession(
-                artefacts=out_dir / "artefacts",
-                scrub=redactor.scrub,
-                browser_path=args.browser_path,
-                trace=args.trace == "on-failure",
-            )
-            stack.callback(session.close)
-            browser = session.run_journey
+        probes = stack.enter_context(ProbeRound(pairs_of(journeys, target), options))
         try:
-            runs = run_probes(
-                journeys,
-                target,
-                repeat=args.repeat,
-                engines=engines,
-                browser=browser,
-                duration_s=args.duration,
-                interval_s=args.interval,
-            )
             timeline = stack.enter_context(_timeline(out_dir, args.timeline))
-            for run in runs:
+            for run in probes.runs():
                 tallies[(run.journey, run.engine)].add(run)
                 timeline(run)
         except KeyboardInterrupt:
@@ -104,7 +99,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
     judged = judge_runs(journeys, tallies)
     verdict = run_verdict([entry.verdict for entry in judged], interrupted=interrupted)
     reason = ""
-    if verdict == "error":
+    if verdict == ERROR:
         first = next(f for t in tallies.values() for f in t.failures)
         reason = f"no response from {target.name}: {first.reason}"
     results = build_results(
@@ -117,7 +112,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
         out_dir=out_dir,
         reason=reason,
     )
-    write_outputs(results, out_dir, redactor)
+    write_outputs(from_json(results), out_dir, redactor)
     print_summary(results, console, str(out_dir))
     return verdict
 

@@ -34,6 +34,7 @@ from runner.engines.browser_actions import (
     describe_action,
 )
 from runner.engines.chromium import launch_chromium
+from runner.engines.engine import REASON_CHARS, one_line, poll_until
 from runner.engines.page_watch import (
     FLUSH_SCRIPT,
     REPORT_BINDING,
@@ -50,15 +51,30 @@ from runner.spec.data import FeederExhausted
 from runner.spec.loader import LoadedJourney
 from runner.spec.target import Target
 from runner.spec.template import render_text
+from runner.vocabulary import ERRORED
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
 _NO_CONNECTION = re.compile(
     r"net::ERR_(CONNECTION_REFUSED|NAME_NOT_RESOLVED|ADDRESS_UNREACHABLE|CONNECTION_TIMED_OUT)"
 )
+# How Playwright words a browser that is gone (crashed, killed, its driver dead): "Target page,
+# context or browser has been closed", "Browser has been closed", "Connection closed".
+_GONE = re.compile(r"\b(browser|target|connection)\b[^\n]*\b(closed|disconnected)\b", re.I)
+
+
+def browser_gone(exc: BaseException) -> bool:
+    """Whether `exc` is Playwright saying that the browser itself is gone, not a page failing."""
+    return isinstance(exc, PlaywrightError) and bool(_GONE.search(str(exc)))
 
 
 class BrowserSession:
-    """One Chromium for a whole command; a fresh context (a new shopper) per journey run."""
+    """One Chromium for a whole command; a fresh context (a new shopper) per journey run.
+
+    Implements JourneyEngine (runner/engines/engine.py). Playwright's sync objects belong to
+    the thread that made them: a session is used only by the thread that opened it (callers in
+    other threads go through `probe.BrowserThread`). If Chromium dies, every later run raises
+    Playwright's Error (`browser_gone` tells it) until the session is replaced.
+    """
 
     def __init__(
         self,
@@ -78,6 +94,11 @@ class BrowserSession:
             self._playwright.stop()
             raise
 
+    @property
+    def connected(self) -> bool:
+        """Whether Chromium is still there (False once it crashed or was killed)."""
+        return self._browser.is_connected()
+
     def close(self) -> None:
         try:
             self._browser.close()
@@ -91,7 +112,11 @@ class BrowserSession:
         self.close()
 
     def run_journey(self, journey: LoadedJourney, target: Target, iteration: int) -> JourneyRun:
-        """Run the journey's browser flow once, in a new context with tracing on."""
+        """Run the journey's browser flow once, in a new context with tracing on.
+
+        A failing page is a failed step, never an exception. Raises Playwright's Error when the
+        browser itself is gone (`browser_gone`), since no run can tell anything then.
+        """
         started, t0 = time.time(), time.perf_counter()
         try:
             variables = start_variables(journey, iteration)
@@ -174,27 +199,29 @@ class BrowserSession:
         started, t0 = time.time(), time.perf_counter()
         watch.begin_step()
         budget_s = max(0.001, min(step.timeout, deadline - t0))
-        attempts = 0
         freshness: float | None = None
         artefacts: list[str] = []
+        navigations = watch.navigations  # before the latest attempt: did that one navigate?
 
         def shoot() -> None:
             artefacts.append(self._screenshot(page, journey, iteration, index))
 
-        while True:
-            attempts += 1
+        def try_once() -> _Attempt:
+            nonlocal navigations
             navigations = watch.navigations
-            attempt = _attempt(page, step, target, watch, variables, t0, budget_s, shoot)
-            outcome, reason = attempt.outcome, attempt.reason
-            if outcome == "passed" or step.until is None:
-                break
-            if time.perf_counter() + step.until.interval > t0 + min(budget_s, step.until.timeout):
-                navigated = watch.navigations != navigations
-                reason = _until_reason(
-                    step.until.timeout, attempts, attempt, page, watch, navigated
-                )
-                break
-            page.wait_for_timeout(step.until.interval * 1000)
+            return _attempt(page, step, target, watch, variables, t0, budget_s, shoot)
+
+        polled = poll_until(
+            try_once,
+            step.until,
+            started=t0,
+            budget_s=budget_s,
+            sleep=lambda seconds: page.wait_for_timeout(seconds * 1000),
+        )
+        outcome, reason = polled.last.outcome, polled.last.reason
+        if polled.gave_up:
+            navigated = watch.navigations != navigations
+            reason = _until_reason(polled.not_met, polled.last, page, watch, navigated)
         done = time.perf_counter()
         if step.until is not None:  # censored at the wait when the change was never seen
             freshness = done - since
@@ -213,7 +240,7 @@ class BrowserSession:
             and not watch.responded
             and bool(_NO_CONNECTION.search(reason)),
             freshness_s=freshness,
-            attempts=attempts,
+            attempts=polled.attempts,
             artefacts=tuple(a for a in artefacts if a),
             console_errors=watch.console_errors(),
             failed_requests=watch.failed_requests(),
@@ -309,31 +336,32 @@ def _attempt(
         patience().raise_if_dead()
     except DeadPage as exc:
         check = None if exc.check is None else _reason(what, exc.check, budget_s, ())
-        return _Attempt("failed", "; ".join(filter(None, (exc.reason, check)))[:300], check)
+        reason = one_line("; ".join(filter(None, (exc.reason, check))), REASON_CHARS)
+        return _Attempt("failed", reason, check)
     except (PlaywrightError, AssertionError, LookupError) as exc:
         reason = _reason(what, exc, budget_s, watch.failed_requests())
         return _Attempt("failed", reason, reason)
     except Exception as exc:  # a template that cannot render: the journey's mistake
-        reason = f"template: {type(exc).__name__}: {exc}"[:300]
-        return _Attempt("error", reason, reason)
+        reason = one_line(f"template: {type(exc).__name__}: {exc}", REASON_CHARS)
+        return _Attempt(ERRORED, reason, reason)
     return _Attempt("passed")
 
 
 def _until_reason(
-    timeout_s: float, polls: int, last: _Attempt, page: Page, watch: PageWatch, navigated: bool
+    not_met: str, last: _Attempt, page: Page, watch: PageWatch, navigated: bool
 ) -> str:
     """Why an `until:` gave up, naming the URL it last polled and what it found there.
 
     `not met within 5s (9 polls); last polled GET /stock?sku=***: answered 200; expect: …`;
     a poll that opened no page of its own names the page it looked at, and its reason.
     """
-    head = f"not met within {timeout_s:g}s ({polls} polls); last polled"
+    head = f"{not_met}; last polled"
     if navigated and watch.navigation is not None:
         where = f"{watch.navigation.method} {watch.navigation.where}"
         found = [watch.navigation.outcome() or "no answer", last.check]
     else:
         where, found = masked_url(page.url), [last.reason]
-    return f"{head} {where}: {'; '.join(f for f in found if f)}"[:300]
+    return one_line(f"{head} {where}: {'; '.join(f for f in found if f)}", REASON_CHARS)
 
 
 def _remaining_ms(t0: float, budget_s: float, step: BrowserStep) -> float:
@@ -361,7 +389,7 @@ def _reason(
             first += f" {waited}"
     server_errors = [r for r in failed_requests if r.rsplit(" ", 1)[-1].startswith("5")]
     detail = f" ({server_errors[0]})" if server_errors else ""
-    return f"{what}: {first}{detail}"[:300]
+    return one_line(f"{what}: {first}{detail}", REASON_CHARS)
 
 
 def _slug(name: str) -> str:

@@ -21,12 +21,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from runner.engines.engine import join_url
 from runner.engines.page_watch import NET_ERROR, DeadPage, Navigation, masked_url
 from runner.spec.browser import BrowserCapture, BrowserExpect, BrowserStep, Locate
 from runner.spec.target import Target
 from runner.spec.template import render_text
 
-_ABSOLUTE = ("http://", "https://")
 # Inputs whose content must never appear in a screenshot.
 SENSITIVE_INPUTS = (
     "input[type=password], input[autocomplete^=cc-], input[name*=card i], "
@@ -93,13 +93,6 @@ def locate(page: Page, spec: Locate) -> Locator:
     return locator.nth(spec.nth) if spec.nth is not None else locator.first
 
 
-def page_url(target: Target, path: str) -> str:
-    """An absolute URL for `goto`: as written if absolute, else on the storefront surface."""
-    if path.startswith(_ABSOLUTE):
-        return path
-    return target.url_for("storefront") + ("" if path.startswith("/") else "/") + path
-
-
 def describe_action(step: BrowserStep) -> str:
     """What the step does, for reasons: `goto /`, `click #place-order`, `fill #q`."""
     if step.goto is not None:
@@ -130,7 +123,8 @@ def act(
     Raises Playwright's errors, or DeadPage when the page died while the action waited.
     """
     if step.goto is not None:
-        goto(page, page_url(target, render_text(step.goto, variables)), patience)
+        # a goto opens a storefront page, or an absolute URL as written
+        goto(page, join_url(target, "storefront", render_text(step.goto, variables)), patience)
     elif step.click is not None:
         _ready(locate(page, step.click), patience).click(timeout=patience.left_ms())
     elif step.fill is not None:

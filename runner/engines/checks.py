@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import httpx
 import jinja2
 import jsonpath
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from runner.engines.engine import one_line
+from runner.engines.http_client import HttpResponse
 from runner.spec.journey import Capture, Check, Expect
 from runner.spec.template import render_value, renders_to_itself
 
@@ -38,8 +39,7 @@ def describe_template_error(exc: Exception) -> str:
     """
     if isinstance(exc, jinja2.TemplateError) and exc.message:
         return exc.message
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200] if text else ''}".rstrip(": ")
+    return f"{type(exc).__name__}: {one_line(str(exc))}".rstrip(": ")
 
 
 def _render(value: Any, variables: Mapping[str, Any]) -> Any:
@@ -109,7 +109,7 @@ class ResponseView:
 
     __slots__ = ("_html", "_json", "response")
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: HttpResponse) -> None:
         self.response = response
         self._json: Any = _MISSING
         self._html: LexborHTMLParser | None = None

@@ -1,9 +1,12 @@
-"""The http engine: a journey's http flow driven through httpx, as a browser would.
+"""The http engine: a journey's http flow driven through an HTTP client, as a browser would.
 
 At the protocol level a browser keeps a cookie jar (the caller's client), follows redirects
-(recorded), posts forms, and reads values from JSON, HTML, headers and text (captures).
+(recorded), posts forms, and reads values from JSON, HTML, headers and text (captures). The
+client is any HttpClient (`runner/engines/http_client.py`): httpx for probes, FastClient for
+load users. The probe-side engine (JourneyEngine) around this flow is `probe.HttpProbe`.
 
-Imports the spec (to read it) and results (to report); never formats output.
+Imports the spec (to read it) and results (to report); never formats output, never imports
+Playwright or Locust (both the load workers and the probes run this).
 """
 
 from __future__ import annotations
@@ -21,20 +24,21 @@ from runner.engines.checks import (
     capture_value,
     describe_template_error,
 )
+from runner.engines.engine import ABSOLUTE, join_url, one_line, poll_until
+from runner.engines.http_client import HttpClient
 from runner.engines.memo import PerObject
 from runner.results import Outcome, StepResult
 from runner.spec.journey import HttpStep, Journey
 from runner.spec.target import Target
 from runner.spec.template import render_text, render_value, renders_to_itself
-
-_ABSOLUTE = ("http://", "https://")
+from runner.vocabulary import ERRORED
 
 
 def run_http_flow(
     journey: Journey,
     target: Target,
     *,
-    client: httpx.Client,
+    client: HttpClient,
     variables: dict[str, Any],
     default_timeout_s: float | None = None,
 ) -> Iterator[StepResult]:
@@ -62,7 +66,7 @@ def run_http_flow(
 def _run_step(
     journey: str,
     plan: _RequestPlan,
-    client: httpx.Client,
+    client: HttpClient,
     variables: dict[str, Any],
     ended: Mapping[str, float],
     previous_end: float,
@@ -71,18 +75,15 @@ def _run_step(
     started, t0 = time.time(), time.perf_counter()
     until = step.until
     since = ended.get(until.since, previous_end) if until and until.since else previous_end
-    attempts = 0
-    while True:
-        attempts += 1
-        attempt = _attempt(plan, client, variables)
-        if attempt.outcome == "passed" or until is None:
-            break
-        if time.perf_counter() + until.interval > t0 + until.timeout:
-            attempt.reason = (
-                f"not met within {until.timeout:g}s ({attempts} polls): {attempt.reason}"
-            )
-            break
-        time.sleep(until.interval)
+    if until is None:  # one attempt, no poll: the load path runs this for every request
+        attempt, attempts = _attempt(plan, client, variables), 1
+    else:
+        polled = poll_until(
+            lambda: _attempt(plan, client, variables), until, started=t0, sleep=time.sleep
+        )
+        attempt, attempts = polled.last, polled.attempts
+        if polled.gave_up:
+            attempt.reason = f"{polled.not_met}: {attempt.reason}"
     # A poll that never saw the change is censored at how long it waited, never dropped: the
     # freshness percentiles must see the stalls, not only the propagations that made it.
     freshness = attempt.done - since if until else None
@@ -168,7 +169,7 @@ class _RequestPlan:
         self.headers: dict[str, str] | None = None
         self.fixed_headers = False  # True: `headers` holds them, rendered once
         if renders_to_itself(spec.url):
-            self.url = _join(spec.url, step, target)
+            self.url = join_url(target, step.surface, spec.url)
             header_values = [*spec.headers.values()]
             if self.sends_target_headers(self.url):
                 header_values += target.headers.values()
@@ -179,14 +180,13 @@ class _RequestPlan:
     def sends_target_headers(self, url: str) -> bool:
         # Target headers (often credentials) go only to the target's own origins, never to an
         # absolute URL elsewhere that a journey follows (a CDN, a payment page).
-        return bool(self.target.headers) and (
-            not url.startswith(_ABSOLUTE) or self.target.owns(url)
-        )
+        return bool(self.target.headers) and (not url.startswith(ABSOLUTE) or self.target.owns(url))
 
     def render_url(self, variables: dict[str, Any]) -> str:
         if self.url is not None:
             return self.url
-        return _join(render_text(self.step.request.url, variables), self.step, self.target)
+        url = render_text(self.step.request.url, variables)
+        return join_url(self.target, self.step.surface, url)
 
     def render_headers(self, url: str, variables: dict[str, Any]) -> dict[str, str] | None:
         if self.fixed_headers:
@@ -205,13 +205,6 @@ def step_timeout_s(step: HttpStep, default_timeout_s: float | None) -> float:
     if default_timeout_s is None or "timeout" in step.request.model_fields_set:
         return step.request.timeout
     return default_timeout_s
-
-
-def _join(url: str, step: HttpStep, target: Target) -> str:
-    """An absolute URL as is; a relative one on the step's surface of the target."""
-    if url.startswith(_ABSOLUTE):
-        return url
-    return target.url_for(step.surface) + ("" if url.startswith("/") else "/") + url
 
 
 _PlanKey = tuple[int, float | None]  # the target's identity, the default timeout
@@ -239,7 +232,7 @@ def _flow_plan(
     return entry[1]
 
 
-def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]) -> _Attempt:
+def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) -> _Attempt:
     attempt = _Attempt()
     step = plan.step
     spec = step.request
@@ -256,7 +249,7 @@ def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
             else {k: render_text(v, variables) for k, v in spec.form.items()}
         )
     except Exception as exc:  # only rendering above: any failure there is the journey's, as data
-        return attempt.fail("error", f"template: {describe_template_error(exc)}")
+        return attempt.fail(ERRORED, f"template: {describe_template_error(exc)}")
     sent = time.perf_counter()
     try:
         response = client.request(
@@ -272,13 +265,15 @@ def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
         )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         attempt.unreachable = True
-        return attempt.fail("error", f"cannot connect to {_origin(url)}: {_first_line(exc)}")
+        detail = one_line(str(exc)) or type(exc).__name__
+        return attempt.fail(ERRORED, f"cannot connect to {_origin(url)}: {detail}")
     except httpx.TimeoutException:
         attempt.responded = True  # connected, then no answer in time: the target is failing
         return attempt.fail("failed", f"no response within {plan.timeout_s:g}s")
     except httpx.HTTPError as exc:
         attempt.responded = True
-        return attempt.fail("failed", f"{type(exc).__name__}: {_first_line(exc)}")
+        detail = one_line(str(exc)) or type(exc).__name__
+        return attempt.fail("failed", f"{type(exc).__name__}: {detail}")
     attempt.done = time.perf_counter()
     attempt.responded = True
     attempt.status = response.status_code
@@ -288,7 +283,7 @@ def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
     try:
         reason = plan.expect.first_failure(view, attempt.done - sent, variables)
     except ExpectTemplateError as exc:
-        return attempt.fail("error", f"template in expect: {exc}")
+        return attempt.fail(ERRORED, f"template in expect: {exc}")
     if reason:
         return attempt.fail("failed", reason)
     for name, capture in step.capture.items():
@@ -302,8 +297,3 @@ def _attempt(plan: _RequestPlan, client: httpx.Client, variables: dict[str, Any]
 def _origin(url: str) -> str:
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.netloc.decode()}"
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response
 
+from runner.engines.engine import one_line
 from runner.results import PageTiming
 
 MAX_EVENTS_PER_STEP = 10  # bounded: a page logging in a loop must not fill the results
@@ -174,11 +175,11 @@ class PageWatch:
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error" and len(self._console) < MAX_EVENTS_PER_STEP:
-            self._console.append(message.text[:200])
+            self._console.append(one_line(message.text))
 
     def _on_page_error(self, error: Error) -> None:
         if len(self._console) < MAX_EVENTS_PER_STEP:
-            self._console.append(f"uncaught: {error.message[:200]}")
+            self._console.append(f"uncaught: {one_line(error.message)}")
 
     def _is_document(self, request: Request) -> bool:
         # a redirect's next hop is a new navigation request; an iframe's has a parent frame

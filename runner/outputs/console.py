@@ -15,21 +15,18 @@ from rich.text import Text
 
 from runner.outputs.charts import format_conservation
 from runner.redact import Redactor
+from runner.vocabulary import (
+    GOOD_VERDICTS,
+    HOLD,
+    INTERRUPTED,
+    MISSED,
+    RUN_VERDICTS,
+    VERDICT_LINES,
+)
 
 _VERDICT_STYLE = {
-    "pass": "bold green",
-    "fail": "bold red",
-    "error": "bold red",
-    "interrupted": "bold yellow",
-    "aborted": "bold red",
-}
-_VERDICT_WORDS = {
-    "pass": "PASS: every objective met",
-    "fail": "FAIL: an objective was missed",
-    "error": "ERROR: the target could not be reached",
-    "interrupted": "INTERRUPTED: partial results written",
-    "aborted": "ABORTED: the safety rail stopped the rehearsal",
-}
+    verdict: "bold green" if verdict in GOOD_VERDICTS else "bold red" for verdict in RUN_VERDICTS
+} | {INTERRUPTED: "bold yellow", HOLD: "bold yellow"}
 
 
 class RedactingWriter:
@@ -87,7 +84,7 @@ def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | N
                 _print_unmet(objective, console)
         _print_load(results["load"], console)
     verdict = results["verdict"]
-    words = _VERDICT_WORDS.get(verdict, verdict)
+    words = VERDICT_LINES.get(verdict, verdict)
     if results.get("reason"):
         words += f" ({results['reason']})"
     console.print(Text(words, style=_VERDICT_STYLE.get(verdict, "")))
@@ -99,7 +96,7 @@ def _print_unmet(objective: Mapping[str, Any], console: Console) -> None:
     """One line for an objective that was not met: missed, or not judged (never "met")."""
     if objective["met"]:
         return
-    state = objective.get("state") or "missed"
+    state = objective.get("state") or MISSED
     console.print(f"  {state:<7} {objective['name']}: {objective['detail']}", markup=False)
 
 

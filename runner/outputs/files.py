@@ -7,10 +7,9 @@ rule about them touches this module only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from runner.document import ResultsDocument, to_json
 from runner.outputs.html import write_html
 from runner.outputs.junit import write_junit
 from runner.outputs.prometheus import write_prometheus
@@ -19,7 +18,7 @@ from runner.redact import Redactor
 
 
 def write_outputs(
-    results: Mapping[str, Any],
+    document: ResultsDocument,
     out_dir: Path,
     redactor: Redactor,
     *,
@@ -30,7 +29,9 @@ def write_outputs(
     `artefacts_dir` is where the screenshots and traces that results.json names live (by
     default `out_dir`): `journey report --out` renders a past run elsewhere.
     """
+    # the outputs not yet reading the typed document read its JSON form (issue 9)
+    results = to_json(document)
     write_results(results, out_dir / "results.json", redactor)
-    write_junit(results, out_dir / "junit.xml", redactor)
+    write_junit(document, out_dir / "junit.xml", redactor)
     write_html(results, out_dir / "index.html", redactor, base_dir=artefacts_dir or out_dir)
     write_prometheus(results, out_dir / "metrics.prom", redactor)

@@ -39,6 +39,16 @@ from runner.outputs.charts import (
 )
 from runner.outputs.load_charts import load_view
 from runner.redact import Redactor
+from runner.vocabulary import (
+    ABORTED,
+    ERROR,
+    FAIL,
+    GOOD_VERDICTS,
+    INTERRUPTED,
+    MISSED,
+    PASS,
+    VERDICT_HEADLINES,
+)
 
 State = Literal["ok", "warn", "bad", "none"]
 _CHANNELS = ("web", "pos", "marketplace", "backoffice")
@@ -54,14 +64,6 @@ _PRINT_SCRIPT = (
     "addEventListener('beforeprint',()=>document.querySelectorAll('details')"
     ".forEach(d=>d.open=true));"
 )
-_HEADLINES = {
-    "error": ("⚠", "Target unreachable"),
-    "interrupted": ("⚠", "Interrupted: partial results"),
-    "aborted": ("✖", "Aborted: the safety rail stopped the rehearsal"),
-    "promote": ("✔", "Promote: the candidate is as good as the baseline"),
-    "hold": ("⚠", "Hold: not enough evidence yet"),
-    "rollback": ("✖", "Roll back: the candidate is worse than the baseline"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ def render_html(results: Mapping[str, Any], *, base_dir: Path) -> str:
             worst=_worst_steps(journeys),
             load=load_view(results),
             journey_count=len(journeys),
-            passed=sum(1 for j in journeys if j["verdict"] == "pass"),
+            passed=sum(1 for j in journeys if j["verdict"] == PASS),
             script=_PRINT_SCRIPT,
             script_hash=_script_hash(),
         )
@@ -164,27 +166,27 @@ def _all_objectives(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _headline(results: Mapping[str, Any], objectives: Sequence[Mapping[str, Any]]) -> Headline:
     verdict = results["verdict"]
     total, missed = len(objectives), sum(1 for o in objectives if not o["met"])
-    if verdict == "pass":
+    if verdict == PASS:
         words = "Ready: every objective met" if total else "Ready: every journey passed"
         return Headline("✔", words, "ok")
-    if verdict == "fail":
+    if verdict == FAIL:
         if missed:
             return Headline("✖", f"Not ready: {missed} of {total} objectives missed", "bad")
-        failed = sum(1 for j in results["journeys"] if j["verdict"] != "pass")
+        failed = sum(1 for j in results["journeys"] if j["verdict"] != PASS)
         words = f"Not ready: {failed} of {len(results['journeys'])} journeys failed"
         return Headline("✖", words, "bad")
-    if verdict in ("aborted", "interrupted") and total:
+    if verdict in (ABORTED, INTERRUPTED) and total:
         # a run that stopped early proves nothing met: say what was missed and what not judged
-        missed = sum(1 for o in objectives if o.get("state", "missed") == "missed")
-        symbol, words = _HEADLINES[verdict]
-        if verdict == "aborted":
+        missed = sum(1 for o in objectives if o.get("state", MISSED) == MISSED)
+        symbol, words = VERDICT_HEADLINES[verdict]
+        if verdict == ABORTED:
             words = "Not ready: the safety rail stopped the rehearsal"
         words += f"; {missed} of {total} objectives missed"
         if total - missed:
             words += f", {total - missed} not judged"
         return Headline(symbol, words, "bad")
-    symbol, words = _HEADLINES.get(verdict, ("⚠", str(verdict).capitalize()))
-    return Headline(symbol, words, "ok" if verdict == "promote" else "bad")
+    symbol, words = VERDICT_HEADLINES.get(verdict, ("⚠", str(verdict).capitalize()))
+    return Headline(symbol, words, "ok" if verdict in GOOD_VERDICTS else "bad")
 
 
 def _objectives_of(journey: Mapping[str, Any], results: Mapping[str, Any]) -> list[Any]:
@@ -383,7 +385,7 @@ def _embed_image(base_dir: Path, relative: str) -> Shot:
 
 def _by_channel(journeys: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     # Within a channel, journeys needing attention come first: that is what the reader seeks.
-    order = {"error": 0, "fail": 1}
+    order = {ERROR: 0, FAIL: 1}
     groups: dict[str, list[dict[str, Any]]] = {}
     for journey in journeys:
         groups.setdefault(journey["channel"], []).append(journey)

@@ -17,8 +17,9 @@ from typing import Any
 from runner import __version__
 from runner.redact import Redactor
 from runner.results import FailureRecord, StepTally
-from runner.slo import Judged, Objective, RunVerdict
+from runner.slo import Judged, Objective
 from runner.spec.target import Target
+from runner.vocabulary import RunVerdict
 
 SCHEMA_VERSION = 1
 

@@ -88,13 +88,24 @@ class BrowserCapture(BaseModel):
         return self
 
 
-class BrowserUntil(BaseModel):
-    """Repeat the step (reloading for a goto) until its expectations hold: freshness."""
+class Until(BaseModel):
+    """Repeat a step until its expectations hold: the wait is recorded as freshness.
+
+    One model for both flows, because both poll alike (runner/engines/engine.py polls for
+    both): an http step is sent again, a browser step's action runs again (a goto reloads).
+    Freshness runs from the end of step `since` (default: the previous step of the same flow)
+    to the first attempt that met every expectation. Defined here rather than beside the http
+    steps because the journey model imports the browser steps, never the other way round.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     timeout: Duration
     interval: Duration = 1.0
     since: str | None = None
+
+
+BrowserUntil = Until
+"""The name browser steps' `until:` had before both flows shared one model."""
 
 
 class BrowserStep(BaseModel):
@@ -113,7 +124,7 @@ class BrowserStep(BaseModel):
     screenshot: str | None = None
     expect: BrowserExpect | None = None
     capture: dict[str, BrowserCapture] = {}
-    until: BrowserUntil | None = None
+    until: Until | None = None
     timeout: Duration = 15.0
 
     @model_validator(mode="after")

@@ -23,6 +23,7 @@ from pydantic import (
 from selectolax.lexbor import LexborHTMLParser
 
 from runner.spec.browser import BrowserStep, default_step_name
+from runner.spec.browser import Until as Until  # re-exported: http steps poll with it too
 from runner.spec.data import DataFeeder
 from runner.spec.slo import JourneySlo
 from runner.spec.units import Duration
@@ -223,19 +224,6 @@ class HttpRequest(BaseModel):
         if self.json_body is not None and self.form is not None:
             raise ValueError("json and form cannot both be set: a request has one body")
         return self
-
-
-class Until(BaseModel):
-    """Repeat the step until its `expect` holds: the wait is recorded as freshness.
-
-    Freshness runs from the end of step `since` (default: the previous step) to the first
-    response that met every expectation.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    timeout: Duration
-    interval: Duration = 1.0
-    since: str | None = None
 
 
 class HttpStep(BaseModel):

@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from runner.document import from_json, to_json
 from tests.conftest import JOURNEYS, ROOT, free_port, running_demo_shop
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,7 @@ def load(
 def results(out: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((out / "results.json").read_text())
     jsonschema.validate(data, SCHEMA)
+    assert to_json(from_json(data)) == data  # the typed document holds every field, exactly
     return data
 
 

@@ -18,6 +18,7 @@ import pytest
 import xmlschema
 from prometheus_client.parser import text_string_to_metric_families
 
+from runner.document import from_json, to_json
 from tests.conftest import JOURNEYS, ROOT, free_port, running_demo_shop
 
 JUNIT_XSD = ROOT / "tests" / "junit-10.xsd"
@@ -43,6 +44,7 @@ def results(out: Path) -> dict[str, Any]:
     """results.json of a run, checked against the published schema on every read."""
     data: dict[str, Any] = json.loads((out / "results.json").read_text())
     jsonschema.validate(data, SCHEMA)
+    assert to_json(from_json(data)) == data  # the typed document holds every field, exactly
     return data
 
 
@@ -50,6 +52,7 @@ def by_name(data: dict[str, Any], engine: str = "http") -> dict[str, dict[str, A
     return {j["name"]: j for j in data["journeys"] if j["engine"] == engine}
 
 
+@pytest.mark.slow
 def test_shipped_journeys_pass_against_the_demo_shop(demo_shop: str, tmp_path: Path) -> None:
     done = journey("run", str(JOURNEYS), "--target", demo_shop, "--out", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -79,6 +82,7 @@ def test_shipped_journeys_pass_against_the_demo_shop(demo_shop: str, tmp_path: P
     assert 0 < page["ttfb_s"]["p50"] <= page["load_s"]["p50"]  # navigation timing recorded
 
 
+@pytest.mark.slow
 def test_checkout_errors_fail_the_run_and_name_the_step(tmp_path: Path) -> None:
     with running_demo_shop(tmp_path, "checkout:errors=100%") as url:
         done = journey(
@@ -138,6 +142,7 @@ def test_pos_lag_beyond_the_slo_fails_pos_sync_on_freshness(tmp_path: Path) -> N
     assert pos["freshness_s"]["max"] > 10.5
 
 
+@pytest.mark.slow
 def test_no_server_listening_exits_3_with_a_report(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     done = journey("run", str(JOURNEYS), "--target", url, "--out", str(tmp_path))
@@ -150,6 +155,7 @@ def test_no_server_listening_exits_3_with_a_report(tmp_path: Path) -> None:
     xmlschema.validate(tmp_path / "junit.xml", JUNIT_XSD)
 
 
+@pytest.mark.slow
 def test_a_target_failing_midway_keeps_what_was_measured(tmp_path: Path) -> None:
     with running_demo_shop(tmp_path, "checkout:errors=50%") as url:
         done = journey(
@@ -172,6 +178,7 @@ def test_a_target_failing_midway_keeps_what_was_measured(tmp_path: Path) -> None
     assert checkout["failure_count"] == 12 - checkout["successes"]
 
 
+@pytest.mark.slow
 def test_secret_header_value_appears_in_no_artefact_or_console_line(
     demo_shop: str, tmp_path: Path
 ) -> None:
@@ -214,6 +221,7 @@ def test_secret_header_value_appears_in_no_artefact_or_console_line(
     assert "4242424242424242" not in (out / "results.json").read_text() + done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_stopped_run_writes_what_was_measured_and_exits_130(
     demo_shop: str, tmp_path: Path, stop: signal.Signals
@@ -236,6 +244,7 @@ def test_a_stopped_run_writes_what_was_measured_and_exits_130(
     assert "INTERRUPTED" in stdout
 
 
+@pytest.mark.slow
 def test_report_rerenders_junit_from_results(demo_shop: str, tmp_path: Path) -> None:
     journey("run", str(JOURNEYS / "search.yaml"), "--target", demo_shop, "--out", str(tmp_path))
     (tmp_path / "junit.xml").unlink()
@@ -246,6 +255,7 @@ def test_report_rerenders_junit_from_results(demo_shop: str, tmp_path: Path) -> 
     assert "Ready" in (tmp_path / "index.html").read_text()
 
 
+@pytest.mark.slow
 def test_default_out_dir_is_timestamped_and_latest_points_at_it(
     demo_shop: str, tmp_path: Path
 ) -> None:

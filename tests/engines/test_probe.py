@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from runner.engines.probe import run_probes
+from runner.engines.probe import ProbeOptions, pairs_of, run_probes
 from runner.spec.loader import load_journey_text
 from runner.spec.target import resolve_target
 
@@ -27,7 +27,9 @@ def test_a_unique_feeder_hands_each_row_out_once_then_fails_clearly(
         ],
     }
     loaded = load_journey_text(yaml.safe_dump(document), path=str(tmp_path / "unique.yaml"))
-    runs = list(run_probes([loaded], resolve_target(demo_shop, None), repeat=3))
+    runs = list(
+        run_probes(pairs_of([loaded], resolve_target(demo_shop, None)), ProbeOptions(repeat=3))
+    )
     assert [r.outcome for r in runs] == ["passed", "passed", "error"]
     assert runs[2].reason == "data feeder 'row': every unique row has been used"
 
@@ -48,6 +50,6 @@ def test_steps_go_to_their_surface_of_a_named_target(demo_shop: str, tmp_path: P
     loaded = load_journey_text(yaml.safe_dump(document), path=str(tmp_path / "split.yaml"))
     target = resolve_target("split", targets)
     assert target.tenant == "eu"
-    (run,) = run_probes([loaded], target)
+    (run,) = run_probes(pairs_of([loaded], target), ProbeOptions())
     assert [s.outcome for s in run.steps] == ["passed", "error"]
     assert run.steps[1].reason.startswith("cannot connect to http://127.0.0.1:9")

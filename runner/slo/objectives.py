@@ -1,4 +1,4 @@
-"""Judging runs against objectives: per journey success, latency and freshness, per step too.
+"""Objectives judged: per journey success, latency and freshness, per step too.
 
 An objective with no samples is never met: it says "no data" (a threshold that silently passes
 on zero samples would turn a dead probe green). Error budgets are reported beside success
@@ -7,20 +7,21 @@ objectives so a reader sees how much failure is still affordable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from runner.histogram import Histogram
 from runner.results import Engine, JourneyTally, StepTally
 from runner.spec.journey import Journey
-from runner.spec.loader import LoadedJourney
 from runner.spec.slo import JourneySlo, Percentiles
+from runner.vocabulary import (
+    MET,
+    MISSED,
+    NOT_JUDGED,
+    ObjectiveKind,
+    ObjectiveState,
+)
 
-Kind = Literal["success", "latency", "freshness", "throughput"]
-# met / missed on what was judged; "not judged": fine up to an abort, which ended the judging
-# early, so never "met"; "not reached": the profile stopped before any of its seconds
-ObjectiveState = Literal["met", "missed", "not judged", "not reached"]
+Kind = ObjectiveKind
 DEFAULT_SLO = JourneySlo()
 DEFAULT_SUCCESS = 1.0  # a journey that does not say otherwise must pass every run
 
@@ -49,13 +50,13 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.state is None:
-            object.__setattr__(self, "state", "met" if self.met else "missed")
+            object.__setattr__(self, "state", MET if self.met else MISSED)
 
     def cut_short(self, why: str) -> Objective:
         """This objective of a run that ended early: a miss stays one; nothing else is met."""
-        if self.state == "missed":
+        if self.state == MISSED:
             return replace(self, detail=f"{self.detail}; {why}")
-        return replace(self, met=False, state="not judged", detail=f"{self.detail}; {why}")
+        return replace(self, met=False, state=NOT_JUDGED, detail=f"{self.detail}; {why}")
 
 
 def evaluate_journey(journey: Journey, tally: JourneyTally) -> list[Objective]:
@@ -133,49 +134,3 @@ class _Judge:
             rounded = round(value, 6)
             out.append(Objective(*common, kind, stat, limit, rounded, histogram.count, met, detail))
         return out
-
-
-JourneyVerdict = Literal["pass", "fail", "error"]
-RunVerdict = Literal["pass", "fail", "error", "interrupted", "aborted"]
-
-
-def journey_verdict(tally: JourneyTally, objectives: list[Objective]) -> JourneyVerdict:
-    """Pass when every objective is met; error when the target never answered; else fail."""
-    if tally.attempts and tally.unreachable == tally.attempts:
-        return "error"
-    return "pass" if objectives and all(o.met for o in objectives) else "fail"
-
-
-def run_verdict(verdicts: list[JourneyVerdict], *, interrupted: bool) -> RunVerdict:
-    """The run's one word: interrupted wins, then error (unreachable), fail, pass."""
-    if interrupted:
-        return "interrupted"
-    if verdicts and all(v == "error" for v in verdicts):
-        return "error"
-    return "pass" if verdicts and all(v == "pass" for v in verdicts) else "fail"
-
-
-@dataclass(frozen=True, slots=True)
-class Judged:
-    """One journey on one engine, judged: what outputs report per journey entry."""
-
-    journey: LoadedJourney
-    tally: JourneyTally
-    objectives: list[Objective]
-    verdict: JourneyVerdict
-
-
-def judge_runs(
-    journeys: Sequence[LoadedJourney], tallies: Mapping[tuple[str, str], JourneyTally]
-) -> list[Judged]:
-    """Judge every (journey, engine) tally, in journey order, http before browser."""
-    judged = []
-    for journey in journeys:
-        for engine in journey.spec.flows():
-            tally = tallies.get((journey.name, engine))
-            if tally is None:
-                continue  # this engine was not asked for
-            objectives = evaluate_journey(journey.spec, tally)
-            verdict = journey_verdict(tally, objectives)
-            judged.append(Judged(journey, tally, objectives, verdict))
-    return judged

@@ -22,9 +22,10 @@ from runner.engines.load.outcome import RehearsalOutcome
 from runner.engines.load.timeline import StagePlan, stage_at
 from runner.histogram import Histogram
 from runner.results import JourneyTally
-from runner.slo import Judged, Objective, RunVerdict, judge_runs, run_verdict
+from runner.slo import Judged, Objective, judge_runs, run_verdict
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile
+from runner.vocabulary import ABORTED, ERROR, FAIL, NOT_REACHED, PASS, RunVerdict
 
 MAX_STAGE_REASONS = 10
 
@@ -99,10 +100,10 @@ def judge_rehearsal(
         objectives = [o.cut_short(why) for o in objectives]
         judged = [_cut_short(entry, why) for entry in judged]
     if outcome.aborted:
-        verdict: RunVerdict = "aborted"
+        verdict: RunVerdict = ABORTED
     else:
         met = [entry.verdict for entry in judged]
-        met += ["pass" if o.met else "fail" for o in objectives]
+        met += [PASS if o.met else FAIL for o in objectives]
         verdict = run_verdict(met, interrupted=outcome.interrupted)
     load = _load_section(profile, profile_path, outcome, split, time_scale, exclude_ramp)
     return RehearsalJudgement(judged, objectives, verdict, load)
@@ -122,7 +123,7 @@ def _cut_short_reason(outcome: RehearsalOutcome) -> str:
 
 def _cut_short(entry: Judged, why: str) -> Judged:
     objectives = [o.cut_short(why) for o in entry.objectives]
-    verdict = entry.verdict if entry.verdict == "error" else "fail"
+    verdict = entry.verdict if entry.verdict == ERROR else FAIL
     return replace(entry, objectives=objectives, verdict=verdict)
 
 
@@ -246,7 +247,7 @@ def _stage_entry(
         "end_s": round(plan.end_s, 1),
         "target": plan.target,
         "unit": plan.unit,
-        "judged": _judged_label(plan, exclude_ramp) if reached else "not reached",
+        "judged": _judged_label(plan, exclude_ramp) if reached else NOT_REACHED,
         "requests": window.requests,
         "failures": window.failures,
         "error_ratio": round(window.failures / window.steps, 6) if window.steps else None,

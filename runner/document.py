@@ -1,0 +1,397 @@
+"""The results document, typed: what results.json holds, as frozen dataclasses.
+
+One shape for every producer (`run`, `load`, and the canary and scheduled probes to come) and
+every reader. Field names are results.json's keys, so `to_json` and `from_json` are one
+generic walk over the dataclasses' type hints rather than a hand-kept mapping per field: a
+field added here is written and read everywhere at once. The schema is versioned; `from_json`
+reads this version (and migrates older ones when there are any) and raises DocumentError
+naming the version it can read, which `journey report` turns into one line and exit 2.
+
+Imports the vocabulary only: the document is data; builders live with judging and commands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from runner.vocabulary import (
+    Engine,
+    JourneyVerdict,
+    ObjectiveKind,
+    ObjectiveState,
+    RunVerdict,
+)
+
+SCHEMA_VERSION = 1
+Command = Literal["run", "load", "canary", "serve"]
+
+
+class DocumentError(ValueError):
+    """A results document this version cannot read: another schema, or a malformed field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Latency or freshness percentiles in seconds; None where there were no samples."""
+
+    p50: float | None = None
+    p75: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveEntry:
+    """One objective as judged (see runner.slo.objectives.Objective)."""
+
+    name: str
+    journey: str
+    step: str | None
+    kind: ObjectiveKind
+    stat: str
+    target: float
+    actual: float | None
+    samples: int
+    met: bool
+    detail: str = ""
+    error_budget_remaining: float | None = None
+    engine: Engine | None = None
+    state: ObjectiveState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepEntry:
+    """One step of a journey over its runs."""
+
+    name: str
+    attempts: int
+    failures: int
+    latency_s: Percentiles
+    freshness_s: Percentiles | None = None
+    reasons: Mapping[str, int] = field(default_factory=dict)
+    redirects: tuple[str, ...] = ()
+    page: Mapping[str, Percentiles] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureEntry:
+    """One failed run: which step, why, and its artefacts (paths relative to results.json)."""
+
+    iteration: int
+    step: str
+    reason: str
+    started: str
+    status: int | None = None
+    artefacts: tuple[str, ...] = ()
+    screenshot: str | None = None
+    trace: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyEntry:
+    """One journey on one engine, judged."""
+
+    name: str
+    description: str
+    channel: str
+    tags: tuple[str, ...]
+    tenant: str | None
+    engine: Engine
+    file: str
+    verdict: JourneyVerdict
+    attempts: int
+    successes: int
+    success_ratio: float | None
+    latency_s: Percentiles
+    freshness_s: Percentiles | None
+    steps: tuple[StepEntry, ...]
+    failures: tuple[FailureEntry, ...]
+    failure_count: int
+    objectives: tuple[ObjectiveEntry, ...]
+    console_errors: Mapping[str, int] = field(default_factory=dict)
+    failed_requests: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Iterations:
+    """Where every iteration went: asked = started + dropped, started = completed + failed."""
+
+    started: int
+    completed: int
+    failed: int
+    cut_off: int = 0
+    asked: int | None = None  # open model only
+    dropped: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageEntry:
+    """One stage of a rehearsal: its plan, how it was judged, and its figures."""
+
+    name: str
+    start_s: float
+    ramp_end_s: float
+    end_s: float
+    target: float
+    unit: str
+    judged: str
+    requests: int
+    failures: int
+    error_ratio: float | None
+    iterations: int
+    iterations_per_s: float
+    asked_per_s: float | None
+    latency_s: Percentiles
+    completed_per_s: float | None = None
+    conservation: Iterations | None = None
+    reasons: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SecondRow:
+    """One second of a rehearsal's time series."""
+
+    t: int
+    requests: int
+    errors: int
+    iterations: int
+    p50: float | None
+    p95: float | None
+    users: int | None
+    asked: float | None
+    completed: int | None = None
+    dropped: int | None = None
+    in_flight: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """Iterations completed per steady judged second, against the rate asked."""
+
+    asked_per_s: float | None
+    achieved_per_s: float
+    requests_per_s: float
+    seconds: int = 0
+    started_per_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Aborted:
+    """Why and when a rail stopped the rehearsal (run time, seconds)."""
+
+    reason: str
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Workers:
+    """The rehearsal's load workers: expected, ready at the start, lost on the way."""
+
+    expected: int
+    ready: int
+    lost: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Generator:
+    """How busy the load generators were: over 90 % CPU, figures measure them too."""
+
+    cpu_max_percent: float
+    overloaded: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun:
+    """One browser probe run during a rehearsal."""
+
+    started: float
+    journey: str
+    engine: Engine
+    outcome: str
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Probes:
+    """The browser probes that ran during a rehearsal, and their runs on its clock."""
+
+    verdict: RunVerdict | None
+    journeys: tuple[str, ...] = ()
+    timeline: tuple[ProbeRun, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSection:
+    """What a load rehearsal adds to a run's results."""
+
+    profile: str
+    model: Literal["open", "closed"]
+    time_scale: float
+    stages: tuple[StageEntry, ...]
+    timeseries: tuple[SecondRow, ...]
+    aborted: Aborted | None
+    throughput: Throughput
+    workers: Workers
+    generator: Generator
+    dropped_iterations: int
+    file: str = ""
+    grace_s: float | None = None
+    judged_note: str = ""
+    iterations: Iterations | None = None
+    dropped_note: str = ""
+    in_flight_max: int | None = None
+    probes: Probes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CanarySection:
+    """What a canary check adds: empty until the canary issue fills it (results carry null)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInfo:
+    """The tool and version that wrote the document."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetInfo:
+    """The target a run measured: its name, base URL per surface, tenant."""
+
+    name: str
+    urls: Mapping[str, str]
+    tenant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsDocument:
+    """Everything one command measured and judged: the only thing outputs read."""
+
+    schema: Literal[1]
+    tool: ToolInfo
+    command: Command
+    target: TargetInfo
+    started: str
+    ended: str
+    duration_s: float
+    verdict: RunVerdict
+    reason: str
+    objectives: tuple[ObjectiveEntry, ...]
+    journeys: tuple[JourneyEntry, ...]
+    load: LoadSection | None = None
+    canary: CanarySection | None = None
+
+
+def to_json(document: ResultsDocument) -> dict[str, Any]:
+    """The document as JSON-ready data: dicts, lists, strings, numbers, booleans, None."""
+    return {f.name: _dump(getattr(document, f.name)) for f in dataclasses.fields(document)}
+
+
+def from_json(data: object) -> ResultsDocument:
+    """Read results.json's data. Raises DocumentError for another schema or a bad field."""
+    if not isinstance(data, dict) or "schema" not in data:
+        raise DocumentError(f"not a journey results document (schema {SCHEMA_VERSION})")
+    if data["schema"] != SCHEMA_VERSION:
+        raise DocumentError(
+            f"results schema {data['schema']!r}: this journey reads schema {SCHEMA_VERSION}"
+        )
+    document: ResultsDocument = _load_dataclass(ResultsDocument, data, "")
+    return document
+
+
+_T = TypeVar("_T")
+
+
+def _dump(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_dump(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _dump(item) for key, item in value.items()}
+    return value
+
+
+def _load(kind: Any, data: object, where: str) -> Any:
+    origin = get_origin(kind)
+    if origin in (Union, types.UnionType):
+        options = get_args(kind)
+        if data is None and type(None) in options:
+            return None
+        problem = DocumentError(f"{where or 'document'}: unexpected {_cut(data)}")
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _load(option, data, where)
+            except DocumentError as exc:
+                problem = exc  # the last option's complaint says the most
+        raise problem
+    if origin is Literal:
+        if data not in get_args(kind):
+            raise DocumentError(f"{where}: expected one of {get_args(kind)}, got {_cut(data)}")
+        return data
+    if origin is tuple:
+        if not isinstance(data, list):
+            raise DocumentError(f"{where}: expected a list, got {_cut(data)}")
+        (item,) = get_args(kind)[:1]
+        return tuple(_load(item, value, f"{where}[{i}]") for i, value in enumerate(data))
+    if origin is Mapping or origin is dict:
+        if not isinstance(data, dict):
+            raise DocumentError(f"{where}: expected a mapping, got {_cut(data)}")
+        _, item = get_args(kind)
+        return {str(k): _load(item, v, f"{where}.{k}") for k, v in data.items()}
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        return _load_dataclass(kind, data, where)
+    if kind is Any:
+        return data
+    return _load_scalar(kind, data, where)
+
+
+def _load_dataclass(kind: type[_T], data: object, where: str) -> _T:
+    if not isinstance(data, dict):
+        raise DocumentError(f"{where or 'document'}: expected a mapping, got {_cut(data)}")
+    hints = _hints(kind)
+    values = {}
+    for spec in dataclasses.fields(kind):  # type: ignore[arg-type]
+        if spec.name in data:
+            path = f"{where}.{spec.name}" if where else spec.name
+            values[spec.name] = _load(hints[spec.name], data[spec.name], path)
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise DocumentError(f"{where or 'document'}: missing {spec.name!r}")
+    return kind(**values)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(kind: type) -> dict[str, Any]:
+    # get_type_hints evaluates every annotation string: ~30 µs a call, once per class here
+    hints = _HINTS.get(kind)
+    if hints is None:
+        hints = _HINTS[kind] = get_type_hints(kind)
+    return hints
+
+
+def _load_scalar(kind: type, data: object, where: str) -> object:
+    if kind is float and isinstance(data, int | float) and not isinstance(data, bool):
+        return data  # JSON does not tell 2 from 2.0; keep what was written
+    if kind is int and isinstance(data, int) and not isinstance(data, bool):
+        return data
+    if kind in (str, bool) and isinstance(data, kind):
+        return data
+    raise DocumentError(f"{where}: expected {kind.__name__}, got {_cut(data)}")
+
+
+def _cut(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
