@@ -34,4 +34,4 @@ def write_outputs(
     write_results(results, out_dir / "results.json", redactor)
     write_junit(document, out_dir / "junit.xml", redactor)
     write_html(results, out_dir / "index.html", redactor, base_dir=artefacts_dir or out_dir)
-    write_prometheus(results, out_dir / "metrics.prom", redactor)
+    write_prometheus(document, out_dir / "metrics.prom", redactor)

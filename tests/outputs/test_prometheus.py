@@ -13,6 +13,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from runner.document import from_json
 from runner.outputs.prometheus import render_prometheus, write_prometheus
 from runner.redact import Redactor
 
@@ -42,7 +43,7 @@ def one(found: dict[str, list[Sample]], name: str, **labels: str) -> float:
 
 def test_run_totals_per_journey_and_step() -> None:
     document = load("run-pass.json")
-    found = samples(render_prometheus(document))
+    found = samples(render_prometheus(from_json(document)))
 
     runs = found["journey_runs_total"]
     assert len(runs) == len(document["journeys"])
@@ -73,7 +74,7 @@ def test_run_totals_per_journey_and_step() -> None:
 
 def test_freshness_only_where_measured() -> None:
     document = load("run-pass.json")
-    found = samples(render_prometheus(document))
+    found = samples(render_prometheus(from_json(document)))
 
     fresh = {j["name"]: j["freshness_s"] for j in document["journeys"] if j["freshness_s"]}
     assert {s.labels["journey"] for s in found["journey_freshness_seconds"]} == set(fresh)
@@ -86,7 +87,7 @@ def test_freshness_only_where_measured() -> None:
 
 def test_objectives_and_verdict() -> None:
     document = load("run-fail-browser.json")
-    found = samples(render_prometheus(document))
+    found = samples(render_prometheus(from_json(document)))
 
     met = found["journey_objective_met"]
     assert len(met) == len(document["objectives"])
@@ -100,7 +101,7 @@ def test_objectives_and_verdict() -> None:
 
 def test_load_totals_of_an_aborted_rehearsal() -> None:
     document = load("load-aborted.json")
-    found = samples(render_prometheus(document))
+    found = samples(render_prometheus(from_json(document)))
     section = document["load"]
 
     labels = {"profile": "smoke", "target": document["target"]["name"], "tenant": ""}
@@ -123,14 +124,14 @@ def test_load_totals_of_an_aborted_rehearsal() -> None:
 def test_load_that_passed_is_not_aborted_and_asked_shows_for_open_model() -> None:
     document = load("load-pass.json")
     document["load"]["throughput"]["asked_per_s"] = 40.0
-    found = samples(render_prometheus(document))
+    found = samples(render_prometheus(from_json(document)))
 
     assert one(found, "journey_load_aborted") == 0.0
     assert one(found, "journey_load_throughput_iterations_per_second", kind="asked") == 40.0
 
 
 def test_names_follow_the_conventions_and_no_created_series() -> None:
-    text = render_prometheus(load("load-fail-probe.json"))
+    text = render_prometheus(from_json(load("load-fail-probe.json")))
     families = list(text_string_to_metric_families(text))
 
     for family in families:
@@ -144,7 +145,7 @@ def test_names_follow_the_conventions_and_no_created_series() -> None:
 
 
 def test_a_run_without_load_has_no_load_metrics() -> None:
-    text = render_prometheus(load("run-pass.json"))
+    text = render_prometheus(from_json(load("run-pass.json")))
 
     assert "journey_load_" not in text
 
@@ -153,7 +154,7 @@ def test_same_labels_twice_are_summed_not_repeated() -> None:
     document = load("run-pass.json")
     document["journeys"].append(dict(document["journeys"][0]))
     first = document["journeys"][0]
-    found = samples(render_prometheus(document))
+    found = samples(render_prometheus(from_json(document)))
 
     runs = one(found, "journey_runs_total", journey=first["name"], engine=first["engine"])
     assert runs == 2 * first["attempts"]
@@ -163,7 +164,7 @@ def test_label_values_are_escaped_and_tenant_kept() -> None:
     document = load("run-pass.json")
     document["journeys"][0]["name"] = 'say "hi"\\\nnow'
     document["journeys"][1]["tenant"] = "eu-1"
-    found = samples(render_prometheus(document))
+    found = samples(render_prometheus(from_json(document)))
 
     assert (
         one(found, "journey_runs_total", journey='say "hi"\\\nnow')
@@ -179,7 +180,7 @@ def test_written_file_is_scrubbed(tmp_path: Path) -> None:
     document["target"]["name"] = "shop-hunter22"
     path = tmp_path / "metrics.prom"
 
-    write_prometheus(document, path, Redactor(["hunter22"]))
+    write_prometheus(from_json(document), path, Redactor(["hunter22"]))
 
     text = path.read_text(encoding="utf-8")
     assert "hunter22" not in text
