@@ -93,8 +93,12 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
     judgement = judge_rehearsal(profile, str(profile_path), journeys, outcome, args.time_scale)
     verdict = judgement.verdict
     probe_entries = probe_results.get("journeys", []) if probe_results else []
+    reason = outcome.aborted or ""
     if verdict == PASS and any(entry["verdict"] != PASS for entry in probe_entries):
         verdict = FAIL  # shoppers' experience during the load is part of the verdict
+    if verdict == PASS and probes is not None and not probe_entries:
+        # probes were asked for and none reported: what was not seen never passes
+        verdict, reason = FAIL, "the browser probes reported no run"
     results = build_results(
         command="load",
         target=target,
@@ -103,7 +107,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
         verdict=verdict,
         judged=judgement.judged,
         out_dir=out_dir,
-        reason=outcome.aborted or "",
+        reason=reason,
         objectives=judgement.objectives,
         load={**judgement.load, "probes": _probe_section(probe_results)},
     )

@@ -72,11 +72,13 @@ class Clients:
 
     def __init__(self) -> None:
         self._clients: weakref.WeakSet[FastClient] = weakref.WeakSet()  # users come and go
-        self._timer = gevent.get_hub().loop.timer(self.TICK_S, self.TICK_S)
-        self._timer.start(self._expire)
+        self._timer: Any = None  # started with the first client: the master makes none
 
     def add(self, client: FastClient) -> None:
         self._clients.add(client)
+        if self._timer is None:
+            self._timer = gevent.get_hub().loop.timer(self.TICK_S, self.TICK_S)
+            self._timer.start(self._expire)
 
     def in_flight(self) -> dict[str, int]:
         """Requests outstanding now, by `journey / step`."""

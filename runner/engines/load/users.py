@@ -173,9 +173,8 @@ class _Shopper:
         flow = journey.spec.http
         spec = flow[min(len(steps), len(flow) - 1)]
         sent_at = user.journey_client.sent_at
-        step_t0 = sent_at if sent_at is not None else now
-        if steps and sent_at is None:
-            step_t0 = t0 + sum(s.duration_s for s in steps)
+        # in a request: since it was sent; between two: since the last step ended
+        step_t0 = sent_at if sent_at is not None else t0 + sum(s.duration_s for s in steps)
         waited = now - step_t0
         timeout = step_timeout_s(spec, self.default_timeout_s)
         cut = StepResult(
