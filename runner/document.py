@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from runner.vocabulary import (
+    MET,
+    MISSED,
     Engine,
     JourneyVerdict,
     ObjectiveKind,
@@ -47,22 +49,31 @@ class Percentiles:
 
 
 @dataclass(frozen=True, slots=True)
-class ObjectiveEntry:
-    """One objective as judged (see runner.slo.objectives.Objective)."""
+class Objective:
+    """One objective judged: what was asked, what was measured, whether it was met.
+
+    The one type for an objective, from the judge (runner.slo) to every output. For success
+    and throughput ratios, `target` and `actual` are ratios and higher is better; for latency
+    and freshness they are seconds and `target` is an upper bound.
+    """
 
     name: str
     journey: str
+    engine: Engine
     step: str | None
     kind: ObjectiveKind
-    stat: str
+    stat: str  # "ratio", "rate", "p50" … "p99", "max"
     target: float
     actual: float | None
     samples: int
     met: bool
     detail: str = ""
     error_budget_remaining: float | None = None
-    engine: Engine | None = None
-    state: ObjectiveState | None = None
+    state: ObjectiveState | None = None  # None: "met" if met, else "missed"
+
+    def __post_init__(self) -> None:
+        if self.state is None:
+            object.__setattr__(self, "state", MET if self.met else MISSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +124,7 @@ class JourneyEntry:
     steps: tuple[StepEntry, ...]
     failures: tuple[FailureEntry, ...]
     failure_count: int
-    objectives: tuple[ObjectiveEntry, ...]
+    objectives: tuple[Objective, ...]
     console_errors: Mapping[str, int] = field(default_factory=dict)
     failed_requests: Mapping[str, int] = field(default_factory=dict)
 
@@ -285,7 +296,7 @@ class ResultsDocument:
     duration_s: float
     verdict: RunVerdict
     reason: str
-    objectives: tuple[ObjectiveEntry, ...]
+    objectives: tuple[Objective, ...]
     journeys: tuple[JourneyEntry, ...]
     load: LoadSection | None = None
     canary: CanarySection | None = None

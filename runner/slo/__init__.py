@@ -7,7 +7,14 @@ objectives. Judging reads results and the spec and knows nothing of outputs.
 
 from __future__ import annotations
 
-from runner.slo.objectives import DEFAULT_SLO, DEFAULT_SUCCESS, Kind, Objective, evaluate_journey
+from runner.slo.objectives import (
+    DEFAULT_SLO,
+    DEFAULT_SUCCESS,
+    Kind,
+    Objective,
+    cut_short,
+    evaluate_journey,
+)
 from runner.slo.probes import Judged, journey_verdict, judge_runs, run_verdict
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "Judged",
     "Kind",
     "Objective",
+    "cut_short",
     "evaluate_journey",
     "journey_verdict",
     "judge_runs",

@@ -7,56 +7,25 @@ objectives so a reader sees how much failure is still affordable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from runner.document import Objective as Objective
 from runner.histogram import Histogram
 from runner.results import Engine, JourneyTally, StepTally
 from runner.spec.journey import Journey
 from runner.spec.slo import JourneySlo, Percentiles
-from runner.vocabulary import (
-    MET,
-    MISSED,
-    NOT_JUDGED,
-    ObjectiveKind,
-    ObjectiveState,
-)
+from runner.vocabulary import MISSED, NOT_JUDGED, ObjectiveKind
 
 Kind = ObjectiveKind
 DEFAULT_SLO = JourneySlo()
 DEFAULT_SUCCESS = 1.0  # a journey that does not say otherwise must pass every run
 
 
-@dataclass(frozen=True, slots=True)
-class Objective:
-    """One objective judged: what was asked, what was measured, whether it was met.
-
-    For success, `target` and `actual` are ratios and higher is better; for latency and
-    freshness they are seconds and `target` is an upper bound.
-    """
-
-    name: str
-    journey: str
-    engine: Engine
-    step: str | None
-    kind: Kind
-    stat: str  # "ratio", "p50" … "p99", "max"
-    target: float
-    actual: float | None
-    samples: int
-    met: bool
-    detail: str = ""
-    error_budget_remaining: float | None = None
-    state: ObjectiveState | None = None  # None: "met" if met, else "missed"
-
-    def __post_init__(self) -> None:
-        if self.state is None:
-            object.__setattr__(self, "state", MET if self.met else MISSED)
-
-    def cut_short(self, why: str) -> Objective:
-        """This objective of a run that ended early: a miss stays one; nothing else is met."""
-        if self.state == MISSED:
-            return replace(self, detail=f"{self.detail}; {why}")
-        return replace(self, met=False, state=NOT_JUDGED, detail=f"{self.detail}; {why}")
+def cut_short(objective: Objective, why: str) -> Objective:
+    """`objective` of a run that ended early: a miss stays one; nothing else is met."""
+    if objective.state == MISSED:
+        return replace(objective, detail=f"{objective.detail}; {why}")
+    return replace(objective, met=False, state=NOT_JUDGED, detail=f"{objective.detail}; {why}")
 
 
 def evaluate_journey(journey: Journey, tally: JourneyTally) -> list[Objective]:

@@ -22,7 +22,7 @@ from runner.engines.load.outcome import RehearsalOutcome
 from runner.engines.load.timeline import StagePlan, stage_at
 from runner.histogram import Histogram
 from runner.results import JourneyTally
-from runner.slo import Judged, Objective, judge_runs, run_verdict
+from runner.slo import Judged, Objective, cut_short, judge_runs, run_verdict
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile
 from runner.vocabulary import ABORTED, ERROR, FAIL, NOT_REACHED, PASS, RunVerdict
@@ -97,7 +97,7 @@ def judge_rehearsal(
     judged = judge_runs(used, split.tallies)
     objectives = _profile_objectives(profile, split, outcome)
     if why := _cut_short_reason(outcome):
-        objectives = [o.cut_short(why) for o in objectives]
+        objectives = [cut_short(o, why) for o in objectives]
         judged = [_cut_short(entry, why) for entry in judged]
     if outcome.aborted:
         verdict: RunVerdict = ABORTED
@@ -122,7 +122,7 @@ def _cut_short_reason(outcome: RehearsalOutcome) -> str:
 
 
 def _cut_short(entry: Judged, why: str) -> Judged:
-    objectives = [o.cut_short(why) for o in entry.objectives]
+    objectives = [cut_short(o, why) for o in entry.objectives]
     verdict = entry.verdict if entry.verdict == ERROR else FAIL
     return replace(entry, objectives=objectives, verdict=verdict)
 
