@@ -3,9 +3,10 @@
 Generates a results document of 1,000 journey entries (500 journeys, each run by both the http
 and the browser engine, spread over the four channels; 5 steps each; browser entries with page
 timings; 1 in 10 entries with 3 failed runs, 1 in 50 with 25 so that grouping failures is
-exercised; 1 in 7 missing a step latency objective), renders it with `render_html` 5 times and prints the median build time
-and the file size. Screenshots are left out (their size is the screenshots' own). Goal: under
-1 s and under 2 MB.
+exercised; 1 in 7 missing a step latency objective), reads it with `from_json` as `journey report`
+does (not timed), renders it with `render_html` 5 times and prints the median build time and the
+file size. Screenshots are left out (their size is the screenshots' own). Goal: under 1 s and
+under 2 MB.
 
     .venv/bin/python bench/report_build.py [--journeys 1000] [--steps 5] [--repeat 5]
 """
@@ -24,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runner.document import from_json  # noqa: E402
 from runner.outputs.html import render_html  # noqa: E402
 
 CHANNELS = ("web", "pos", "marketplace", "backoffice")
@@ -163,8 +165,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="builds to take the median of")
     args = parser.parse_args()
 
-    document = results_document(args.journeys, args.steps)
-    failures = sum(e["failure_count"] for e in document["journeys"])
+    data = results_document(args.journeys, args.steps)
+    failures = sum(e["failure_count"] for e in data["journeys"])
+    document = from_json(data)
     with tempfile.TemporaryDirectory() as base:
         start = time.perf_counter()
         render_html(document, base_dir=Path(base))  # compiles the templates, once per process

@@ -28,7 +28,7 @@ from runner.vocabulary import (
     RunVerdict,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 Command = Literal["run", "load", "canary", "serve"]
 
 
@@ -320,6 +320,16 @@ def from_json(data: object) -> ResultsDocument:
 
 
 _T = TypeVar("_T")
+
+
+def part_to_json(part: object) -> object:
+    """Any part of a document (a LoadSection, a tuple of stages) as JSON-ready data."""
+    return _dump(part)
+
+
+def part_from_json(kind: type[_T], data: object, where: str = "") -> _T:
+    """One part of a document read from JSON data, e.g. a ProbeRun from a timeline line."""
+    return _load_dataclass(kind, data, where)
 
 
 def _dump(value: object) -> object:

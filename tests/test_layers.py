@@ -1,8 +1,8 @@
 """The design held by tests: imports point only left, no circles within a rank, no stray engines.
 
-Imports point left along spec → engines → results → slo → outputs → commands → cli; modules of
-one rank do not import each other in a circle (a circle makes import order matter, and it is a
-sign that one concept has leaked into two modules); and the processes that run `run`, `report`
+Imports point left along spec → engines → results → slo → builder → outputs → commands → cli;
+modules of one rank do not import each other in a circle (a circle makes import order matter,
+and it is a sign that one concept has leaked into two modules); and the processes that run `run`, `report`
 and `validate` never load gevent or Locust (Locust's import monkey-patches the standard
 library), while the one that orchestrates `load` never loads Playwright (its sync objects and
 gevent's patched threads do not mix). The import checks take a package root, so they are also
@@ -37,11 +37,12 @@ RANKS = {
     "runner.slo": 4,
     "runner.slo.rehearsal": 4,
     "runner.document": 4,
-    "runner.outputs": 5,
-    "runner.outdir": 5,
-    "runner.commands": 6,
-    "runner.cli": 7,
-    "runner.__main__": 8,
+    "runner.builder": 5,
+    "runner.outputs": 6,
+    "runner.outdir": 6,
+    "runner.commands": 7,
+    "runner.cli": 8,
+    "runner.__main__": 9,
 }
 
 

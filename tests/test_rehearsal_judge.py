@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from runner.builder.rehearsal import load_section
+from runner.document import part_to_json
 from runner.engines.load.outcome import RehearsalOutcome
 from runner.engines.load.timeline import plan_stages
 from runner.results import JourneyRun, JourneyTally, StepResult
@@ -60,8 +63,20 @@ def measured(*, seconds: int, aborted_at: float | None = None) -> RehearsalOutco
     return outcome
 
 
-def judge(outcome: RehearsalOutcome):  # type: ignore[no-untyped-def]
-    return judge_rehearsal(profile(), "p.yaml", JOURNEYS, outcome, 1.0)
+class Judged:
+    """The judgement, and the load section the builder shapes from it, as results.json has it."""
+
+    def __init__(self, outcome: RehearsalOutcome) -> None:
+        judgement = judge_rehearsal(profile(), JOURNEYS, outcome)
+        self.judged = judgement.judged
+        self.objectives = judgement.objectives
+        self.verdict = judgement.verdict
+        section = load_section(profile(), "p.yaml", outcome, judgement.split, 1.0)
+        self.load: dict[str, Any] = part_to_json(section)  # type: ignore[assignment]
+
+
+def judge(outcome: RehearsalOutcome) -> Judged:
+    return Judged(outcome)
 
 
 def test_every_iteration_is_accounted_for_per_stage_and_in_all() -> None:

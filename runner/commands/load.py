@@ -15,18 +15,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import gevent
 from rich.console import Console
 
-from runner.document import from_json
+from runner.builder import build_document
+from runner.builder.rehearsal import load_section
+from runner.document import ProbeRun, Probes, ResultsDocument, part_from_json
 from runner.engines.load.master import Rehearsal, WorkersNotReady
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
 from runner.outputs.files import write_outputs
-from runner.outputs.results_json import build_results
+from runner.outputs.results_json import read_results
 from runner.redact import Redactor
 from runner.slo.rehearsal import judge_rehearsal
 from runner.spec import load_journeys, resolve_target
@@ -90,16 +91,24 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
         raise SpecError([Problem("--workers", 1, 1, ("workers",), str(exc))]) from None
     finally:
         probe_results = _stop_probes(probes, out_dir)
-    judgement = judge_rehearsal(profile, str(profile_path), journeys, outcome, args.time_scale)
+    judgement = judge_rehearsal(profile, journeys, outcome)
     verdict = judgement.verdict
-    probe_entries = probe_results.get("journeys", []) if probe_results else []
+    probed = probe_results.journeys if probe_results else ()
     reason = outcome.aborted or ""
-    if verdict == PASS and any(entry["verdict"] != PASS for entry in probe_entries):
+    if verdict == PASS and any(entry.verdict != PASS for entry in probed):
         verdict = FAIL  # shoppers' experience during the load is part of the verdict
-    if verdict == PASS and probes is not None and not probe_entries:
+    if verdict == PASS and probes is not None and not probed:
         # probes were asked for and none reported: what was not seen never passes
         verdict, reason = FAIL, "the browser probes reported no run"
-    results = build_results(
+    section = load_section(
+        profile,
+        str(profile_path),
+        outcome,
+        judgement.split,
+        args.time_scale,
+        _probe_section(probe_results, out_dir),
+    )
+    document = build_document(
         command="load",
         target=target,
         started=outcome.started or time.time(),
@@ -109,12 +118,11 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
         out_dir=out_dir,
         reason=reason,
         objectives=judgement.objectives,
-        load={**judgement.load, "probes": _probe_section(probe_results)},
+        merged=probed,
+        load=section,
     )
-    results["journeys"] += probe_entries
-    results["objectives"] += [o for entry in probe_entries for o in entry["objectives"]]
-    write_outputs(from_json(results), out_dir, redactor)
-    print_summary(results, console, str(out_dir))
+    write_outputs(document, out_dir, redactor)
+    print_summary(document, console, str(out_dir))
     return verdict
 
 
@@ -134,7 +142,8 @@ def _start_probes(
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 
 
-def _stop_probes(process: subprocess.Popen[bytes] | None, out_dir: Path) -> dict[str, Any] | None:
+def _stop_probes(process: subprocess.Popen[bytes] | None, out_dir: Path) -> ResultsDocument | None:
+    """Stop the probes' process and read what it measured; None if it wrote nothing readable."""
     if process is None:
         return None
     if process.poll() is None:
@@ -144,24 +153,26 @@ def _stop_probes(process: subprocess.Popen[bytes] | None, out_dir: Path) -> dict
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
-    path = out_dir / "probes" / "results.json"
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return read_results(out_dir / "probes" / "results.json")
     except (OSError, ValueError):
         return None
-    timeline = out_dir / "probes" / "timeline.jsonl"
-    data["timeline"] = []
-    if timeline.exists():
-        lines = timeline.read_text(encoding="utf-8").splitlines()
-        data["timeline"] = [json.loads(line) for line in lines if line.strip()]
-    return data
 
 
-def _probe_section(probe_results: dict[str, Any] | None) -> dict[str, Any] | None:
+def _probe_section(probe_results: ResultsDocument | None, out_dir: Path) -> Probes | None:
+    """The probes' verdict and runs, on the rehearsal's clock (from their timeline.jsonl)."""
     if probe_results is None:
         return None
-    return {
-        "verdict": probe_results.get("verdict"),
-        "journeys": [j["name"] for j in probe_results.get("journeys", [])],
-        "timeline": probe_results.get("timeline", []),
-    }
+    timeline = out_dir / "probes" / "timeline.jsonl"
+    runs: list[ProbeRun] = []
+    if timeline.exists():
+        lines = timeline.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                where = f"timeline.jsonl:{number}"
+                runs.append(part_from_json(ProbeRun, json.loads(line), where))
+    return Probes(
+        verdict=probe_results.verdict,
+        journeys=tuple(journey.name for journey in probe_results.journeys),
+        timeline=tuple(runs),
+    )

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from runner.document import from_json, to_json
 from runner.errors import Problem, SpecError
 from runner.outputs.console import print_summary
 from runner.outputs.files import write_outputs
@@ -24,12 +23,12 @@ def report_command(args: argparse.Namespace, console: Console | None = None) -> 
     path = Path(args.results)
     try:
         # through the typed document: a file it cannot read is one line and exit 2
-        document = from_json(read_results(path))
+        document = read_results(path)
     except (OSError, ValueError) as exc:
         raise SpecError([Problem(str(path), 1, 1, (), f"cannot read results: {exc}")]) from None
     out_dir = Path(args.out) if args.out else path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     # results.json was redacted when the run wrote it
     write_outputs(document, out_dir, Redactor(), artefacts_dir=path.parent)
-    print_summary(to_json(document), console or Console(file=sys.stdout), str(out_dir))
+    print_summary(document, console or Console(file=sys.stdout), str(out_dir))
     return document.verdict

@@ -16,13 +16,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from runner.document import from_json
+from runner.builder import build_document
 from runner.engines.probe import BrowserOptions, ProbeOptions, ProbeRound, pairs_of
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
 from runner.outputs.console import RedactingWriter, print_summary
 from runner.outputs.files import write_outputs
-from runner.outputs.results_json import build_results
 from runner.redact import Redactor
 from runner.results import Engine, JourneyRun, JourneyTally
 from runner.slo import judge_runs, run_verdict
@@ -102,7 +101,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
     if verdict == ERROR:
         first = next(f for t in tallies.values() for f in t.failures)
         reason = f"no response from {target.name}: {first.reason}"
-    results = build_results(
+    document = build_document(
         command="run",
         target=target,
         started=started,
@@ -112,8 +111,8 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
         out_dir=out_dir,
         reason=reason,
     )
-    write_outputs(from_json(results), out_dir, redactor)
-    print_summary(results, console, str(out_dir))
+    write_outputs(document, out_dir, redactor)
+    print_summary(document, console, str(out_dir))
     return verdict
 
 

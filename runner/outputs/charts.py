@@ -11,15 +11,17 @@ browser's network panel): each row's SVG shares the journey's time scale, so the
 into one waterfall while the step's name and numbers sit on the same line.
 
 Every label is escaped here, since the result is `Markup` that the template will not escape
-again. Imports nothing of ours.
+again. Imports only the results document of ours (its Percentiles and Iterations).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
+
+from runner.document import Iterations, Percentiles
 
 PERCENTILES = ("p50", "p75", "p90", "p95", "p99", "max")
 WATERFALL_PX = 300  # width of a waterfall row's drawing; report.css gives its SVG this width
@@ -111,14 +113,15 @@ def waterfall(steps: Sequence[WaterfallStep]) -> Waterfall:
     return Waterfall(extent, rows)
 
 
-def ladder_svg(percentiles: Mapping[str, float | None]) -> Markup:
+def ladder_svg(percentiles: Percentiles) -> Markup:
     """The percentile ladder p50, p75, p90, p95, p99, max as horizontal bars with their values.
 
     Bars share one scale (the largest value), so the ladder's shape shows the tail: flat is
     steady, a jump at p99 or max is a few slow runs. All bars are one path; the labels are an
     HTML list whose 15 px lines match the bars' pitch (see `.ladder` in report.css).
     """
-    values = [percentiles.get(name) for name in PERCENTILES]
+    p = percentiles
+    values = [p.p50, p.p75, p.p90, p.p95, p.p99, p.max]  # in PERCENTILES' order
     extent = max((v for v in values if v is not None), default=0.0)
     if extent <= 0:
         return Markup('<p class="note">No latency percentiles: no run completed.</p>')
@@ -132,14 +135,13 @@ def ladder_svg(percentiles: Mapping[str, float | None]) -> Markup:
     return Markup(f'<div class="ladder"><ol>{"".join(labels)}</ol>{drawing}</div>')
 
 
-def format_conservation(iterations: Mapping[str, int | None]) -> str:
+def format_conservation(iterations: Iterations) -> str:
     """Where every iteration went: asked = started + dropped, started = completed + failed."""
-    started, failed = iterations["started"], iterations["failed"]
-    cut = f" ({iterations['cut_off']} still in flight at the end)" if iterations["cut_off"] else ""
-    line = f"{started} started = {iterations['completed']} completed + {failed} failed{cut}"
-    if iterations.get("asked") is not None:
+    started, failed, cut_off = iterations.started, iterations.failed, iterations.cut_off
+    cut = f" ({cut_off} still in flight at the end)" if cut_off else ""
+    line = f"{started} started = {iterations.completed} completed + {failed} failed{cut}"
+    if iterations.asked is not None:
         line = (
-            f"{iterations['asked']} asked = {started} started + {iterations['dropped']} dropped; "
-            + line
+            f"{iterations.asked} asked = {started} started + {iterations.dropped} dropped; " + line
         )
     return line

@@ -6,13 +6,13 @@ columns, no colour). The Console writes through RedactingWriter, so no line can 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from runner.document import LoadSection, Objective, ResultsDocument
 from runner.outputs.charts import format_conservation
 from runner.redact import Redactor
 from runner.vocabulary import (
@@ -55,80 +55,78 @@ def _seconds(value: float | None) -> str:
     return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.2f}s"
 
 
-def print_summary(results: Mapping[str, Any], console: Console, out_dir: str | None) -> None:
+def print_summary(document: ResultsDocument, console: Console, out_dir: str | None) -> None:
     """Print the per-journey table, each missed objective and failure, and the verdict line."""
-    table = Table(title=Text(f"journey {results['command']} → {results['target']['name']}"))
+    table = Table(title=Text(f"journey {document.command} → {document.target.name}"))
     for column in ("journey", "verdict", "runs", "success", "p95", "freshness p95"):
         table.add_column(column, justify="left" if column in ("journey", "verdict") else "right")
-    for journey in results["journeys"]:
-        ratio = journey["success_ratio"]
-        fresh = journey["freshness_s"] or {}
+    for journey in document.journeys:
+        ratio = journey.success_ratio
         table.add_row(
-            Text(f"{journey['name']} [{journey['engine']}]"),
-            Text(journey["verdict"].upper(), style=_VERDICT_STYLE.get(journey["verdict"], "")),
-            str(journey["attempts"]),
+            Text(f"{journey.name} [{journey.engine}]"),
+            Text(journey.verdict.upper(), style=_VERDICT_STYLE.get(journey.verdict, "")),
+            str(journey.attempts),
             "-" if ratio is None else f"{ratio:.1%}",
-            _seconds(journey["latency_s"].get("p95")),
-            _seconds(fresh.get("p95")),
+            _seconds(journey.latency_s.p95),
+            _seconds(journey.freshness_s.p95 if journey.freshness_s else None),
         )
     console.print(table)
-    for journey in results["journeys"]:
-        for objective in journey["objectives"]:
+    for journey in document.journeys:
+        for objective in journey.objectives:
             _print_unmet(objective, console)
-        for failure in journey["failures"][:3]:
-            line = f"  failed  {journey['name']} / {failure['step']}: {failure['reason']}"
+        for failure in journey.failures[:3]:
+            line = f"  failed  {journey.name} / {failure.step}: {failure.reason}"
             console.print(line, markup=False)
-    if results.get("load"):
-        for objective in results["objectives"]:
-            if objective["journey"] == results["load"]["profile"]:
+    if document.load:
+        for objective in document.objectives:
+            if objective.journey == document.load.profile:
                 _print_unmet(objective, console)
-        _print_load(results["load"], console)
-    verdict = results["verdict"]
+        _print_load(document.load, console)
+    verdict = document.verdict
     words = VERDICT_LINES.get(verdict, verdict)
-    if results.get("reason"):
-        words += f" ({results['reason']})"
+    if document.reason:
+        words += f" ({document.reason})"
     console.print(Text(words, style=_VERDICT_STYLE.get(verdict, "")))
     if out_dir:
         console.print(f"reports: {out_dir}", markup=False, highlight=False)
 
 
-def _print_unmet(objective: Mapping[str, Any], console: Console) -> None:
+def _print_unmet(objective: Objective, console: Console) -> None:
     """One line for an objective that was not met: missed, or not judged (never "met")."""
-    if objective["met"]:
+    if objective.met:
         return
-    state = objective.get("state") or MISSED
-    console.print(f"  {state:<7} {objective['name']}: {objective['detail']}", markup=False)
+    state = objective.state or MISSED
+    console.print(f"  {state:<7} {objective.name}: {objective.detail}", markup=False)
 
 
-def _print_load(load: Mapping[str, Any], console: Console) -> None:
+def _print_load(load: LoadSection, console: Console) -> None:
     """One line per stage, then what makes the figures doubtful: lost workers, a busy CPU."""
-    for stage in load["stages"]:
-        ratio = stage["error_ratio"]
-        asked = f" of {stage['asked_per_s']:g}/s asked" if stage.get("asked_per_s") else ""
+    for stage in load.stages:
+        ratio = stage.error_ratio
+        asked = f" of {stage.asked_per_s:g}/s asked" if stage.asked_per_s else ""
+        completed = stage.completed_per_s or 0
         line = (
-            f"  stage   {stage['name']}: {stage['requests']} requests, "
+            f"  stage   {stage.name}: {stage.requests} requests, "
             f"{'-' if ratio is None else f'{ratio:.1%}'} errors, "
-            f"p95 {_seconds(stage['latency_s'].get('p95'))}, "
-            f"{stage.get('completed_per_s', 0):g} completed/s{asked} ({stage['judged']})"
+            f"p95 {_seconds(stage.latency_s.p95)}, "
+            f"{completed:g} completed/s{asked} ({stage.judged})"
         )
         console.print(line, markup=False, highlight=False)
-        for reason, count in list((stage.get("reasons") or {}).items())[:3]:
+        for reason, count in list(stage.reasons.items())[:3]:
             console.print(f"          {count} x {reason}", markup=False, highlight=False)
-    if iterations := load.get("iterations"):
-        console.print(f"  runs    {format_conservation(iterations)}", markup=False, highlight=False)
-    workers = load["workers"]
-    if workers["lost"]:
-        lost = len(workers["lost"])
+    if load.iterations:
+        line = f"  runs    {format_conservation(load.iterations)}"
+        console.print(line, markup=False, highlight=False)
+    workers = load.workers
+    if workers.lost:
         console.print(
-            f"  workers {workers['ready']} ready, {lost} lost during the rehearsal: "
+            f"  workers {workers.ready} ready, {len(workers.lost)} lost during the rehearsal: "
             "their figures up to their last hand-over are kept",
             markup=False,
         )
-    if load["generator"]["overloaded"]:
-        console.print(f"  warning {load['generator']['note']}", markup=False)
-    if load.get("dropped_note"):
-        console.print(f"  warning {load['dropped_note']}", markup=False)
-    if load.get("aborted"):
-        console.print(
-            f"  aborted at {load['aborted']['at_s']:g}s: {load['aborted']['reason']}", markup=False
-        )
+    if load.generator.overloaded:
+        console.print(f"  warning {load.generator.note}", markup=False)
+    if load.dropped_note:
+        console.print(f"  warning {load.dropped_note}", markup=False)
+    if load.aborted:
+        console.print(f"  aborted at {load.aborted.at_s:g}s: {load.aborted.reason}", markup=False)

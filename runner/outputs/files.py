@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.document import ResultsDocument, to_json
+from runner.document import ResultsDocument
 from runner.outputs.html import write_html
 from runner.outputs.junit import write_junit
 from runner.outputs.prometheus import write_prometheus
@@ -24,14 +24,12 @@ def write_outputs(
     *,
     artefacts_dir: Path | None = None,
 ) -> None:
-    """Write every output of `results` into `out_dir`.
+    """Write every output of `document` into `out_dir`.
 
     `artefacts_dir` is where the screenshots and traces that results.json names live (by
     default `out_dir`): `journey report --out` renders a past run elsewhere.
     """
-    # the outputs not yet reading the typed document read its JSON form (issue 9)
-    results = to_json(document)
-    write_results(results, out_dir / "results.json", redactor)
+    write_results(document, out_dir / "results.json", redactor)
     write_junit(document, out_dir / "junit.xml", redactor)
-    write_html(results, out_dir / "index.html", redactor, base_dir=artefacts_dir or out_dir)
+    write_html(document, out_dir / "index.html", redactor, base_dir=artefacts_dir or out_dir)
     write_prometheus(document, out_dir / "metrics.prom", redactor)

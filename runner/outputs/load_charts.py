@@ -14,19 +14,20 @@ asked, so that a short spike survives. Path data writes every point as `x,y` aft
 letter: the written report is scrubbed for card numbers (runs of 13 to 19 digits separated by
 at most a space or dash), and space-separated coordinates could look like one.
 
-Escapes every label itself, since the result is `Markup`. Imports only `charts` of ours.
+Escapes every label itself, since the result is `Markup`. Imports only the results document
+and `charts` of ours.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from markupsafe import Markup, escape
 
+from runner.document import LoadSection, Objective, ResultsDocument, SecondRow, StageEntry
 from runner.outputs.charts import (
     format_clock,
     format_conservation,
@@ -70,6 +71,35 @@ class ProbeRun:
 
 
 @dataclass(frozen=True, slots=True)
+class StageRow:
+    """One stage as the report's stage table shows it: every figure already in words."""
+
+    name: str
+    span: str
+    target: str
+    judged: str
+    requests: int
+    error_ratio: float | None
+    p95: float | None
+    throughput: str
+    reasons: list[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadView:
+    """What the report's "Load rehearsal" section shows, beside the section itself."""
+
+    section: LoadSection
+    objectives: list[Objective]
+    stages: list[StageRow]
+    aborted_at: str | None
+    probe_runs: int
+    probe_failures: int
+    chart: Markup
+    conservation: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Panel:
     title: str
     top: int
@@ -80,7 +110,7 @@ class _Panel:
         return round(self.top + _PANEL_H - value / self.y_max * _PANEL_H, 1)
 
 
-def downsample(rows: Sequence[Mapping[str, Any]], max_points: int = MAX_POINTS) -> list[Sample]:
+def downsample(rows: Sequence[SecondRow], max_points: int = MAX_POINTS) -> list[Sample]:
     """Rows bucketed so that at most `max_points` remain (all of them if fewer)."""
     size = max(1, math.ceil(len(rows) / max_points))
     samples = []
@@ -88,46 +118,45 @@ def downsample(rows: Sequence[Mapping[str, Any]], max_points: int = MAX_POINTS) 
         bucket = rows[start : start + size]
         samples.append(
             Sample(
-                t_s=sum(float(r["t"]) for r in bucket) / len(bucket),
-                requests=sum(r.get("requests") or 0 for r in bucket) / len(bucket),
-                errors=max(r.get("errors") or 0 for r in bucket),
-                iterations=sum(r.get("iterations") or 0 for r in bucket) / len(bucket),
+                t_s=sum(r.t for r in bucket) / len(bucket),
+                requests=sum(r.requests for r in bucket) / len(bucket),
+                errors=max(r.errors for r in bucket),
+                iterations=sum(r.iterations for r in bucket) / len(bucket),
                 # results.json before completions were kept: what was started, as then
-                completed=sum(r.get("completed", r.get("iterations")) or 0 for r in bucket)
+                completed=sum(r.iterations if r.completed is None else r.completed for r in bucket)
                 / len(bucket),
-                p95_s=_max_of(bucket, "p95"),
-                users=_max_of(bucket, "users"),
-                asked=_max_of(bucket, "asked"),
+                p95_s=_max_of(r.p95 for r in bucket),
+                users=_max_of(r.users for r in bucket),
+                asked=_max_of(r.asked for r in bucket),
             )
         )
     return samples
 
 
-def probe_runs(load: Mapping[str, Any], started_epoch_s: float) -> list[ProbeRun]:
+def probe_runs(load: LoadSection, started_epoch_s: float) -> list[ProbeRun]:
     """The probes' timeline on the rehearsal's clock (seconds since `started_epoch_s`)."""
-    timeline = (load.get("probes") or {}).get("timeline") or ()
+    timeline = load.probes.timeline if load.probes else ()
     return [
         ProbeRun(
-            at_s=max(0.0, float(run["started"]) - started_epoch_s),
-            duration_s=float(run.get("duration_s") or 0.0),
-            passed=run.get("outcome") == "passed",
-            journey=str(run.get("journey", "")),
+            at_s=max(0.0, run.started - started_epoch_s),
+            duration_s=run.duration_s,
+            passed=run.outcome == "passed",
+            journey=run.journey,
         )
         for run in timeline
     ]
 
 
 def load_chart(
-    load: Mapping[str, Any], probes: Sequence[ProbeRun], *, latency_target_s: float | None
+    load: LoadSection, probes: Sequence[ProbeRun], *, latency_target_s: float | None
 ) -> Markup:
     """The rehearsal's chart as inline SVG with a title and a one-paragraph description."""
-    samples = downsample(load.get("timeseries") or ())
-    stages = list(load.get("stages") or ())
-    aborted = load.get("aborted")
+    samples = downsample(load.timeseries)
+    stages, aborted = load.stages, load.aborted
     extent = max(
-        [1.0, *(float(s["end_s"]) for s in stages), *(s.t_s for s in samples)]
+        [1.0, *(s.end_s for s in stages), *(s.t_s for s in samples)]
         + [p.at_s + p.duration_s for p in probes]
-        + ([float(aborted["at_s"])] if aborted else [])
+        + ([aborted.at_s] if aborted else [])
     )
     minutes = extent >= 600
     x_scale = (_W - _LEFT - _RIGHT) / extent
@@ -144,8 +173,8 @@ def load_chart(
     body += _series(load, samples, probes, panels, x, latency_target_s)
     body += _time_axis(extent, minutes, x, bottom)
     if aborted:
-        at = x(float(aborted["at_s"]))
-        words = f"✖ aborted at {format_clock(float(aborted['at_s']), minutes=minutes)}"
+        at = x(aborted.at_s)
+        words = f"✖ aborted at {format_clock(aborted.at_s, minutes=minutes)}"
         anchor = "e" if at > _W / 2 else "s"
         body.append(f'<path class="abort" d="M{at},{_TOP - 14}V{bottom}"/>')
         x_text = at - 4 if anchor == "e" else at + 4
@@ -167,9 +196,9 @@ _DEFS = (
 )
 
 
-def _max_of(bucket: Sequence[Mapping[str, Any]], key: str) -> float | None:
-    values = [float(r[key]) for r in bucket if r.get(key) is not None]
-    return max(values) if values else None
+def _max_of(values: Iterable[float | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return max(present) if present else None
 
 
 def _nice_max(value: float) -> float:
@@ -189,12 +218,12 @@ def _count(value: float) -> str:
 
 
 def _panels(
-    load: Mapping[str, Any],
+    load: LoadSection,
     samples: Sequence[Sample],
     probes: Sequence[ProbeRun],
     latency_target_s: float | None,
 ) -> list[_Panel]:
-    open_model = load.get("model") == "open"
+    open_model = load.model == "open"
     p95 = max((s.p95_s or 0.0 for s in samples), default=0.0)
     p95_title = "p95 latency of all requests (s)"
     if latency_target_s is not None and latency_target_s <= 1.5 * max(p95, 1e-9):
@@ -225,18 +254,16 @@ def _panels(
     ]
 
 
-def _bands(
-    stages: Sequence[Mapping[str, Any]], x: Callable[[float], float], bottom: int
-) -> list[str]:
+def _bands(stages: Sequence[StageEntry], x: Callable[[float], float], bottom: int) -> list[str]:
     """One `<g class="band">` per stage: hatched ramp, plain hold, a boundary line, a label."""
     out = []
     for index, stage in enumerate(stages):
-        start, ramp_end = x(float(stage["start_s"])), x(float(stage["ramp_end_s"]))
-        end = x(float(stage["end_s"]))
+        start, ramp_end = x(stage.start_s), x(stage.ramp_end_s)
+        end = x(stage.end_s)
         tone = "odd" if index % 2 else "even"
-        excluded = stage.get("judged") == "excluded"
-        words = f"{stage['name']}{' (not judged)' if excluded else ''}"
-        tip = f"Stage {index + 1} {words}: {stage['judged']}"
+        excluded = stage.judged == "excluded"
+        words = f"{stage.name}{' (not judged)' if excluded else ''}"
+        tip = f"Stage {index + 1} {words}: {stage.judged}"
         parts = [
             f'<g class="band {tone}{" excl" if excluded else ""}"><title>{escape(tip)}</title>'
         ]
@@ -286,7 +313,7 @@ def _line(
 
 
 def _series(
-    load: Mapping[str, Any],
+    load: LoadSection,
     samples: Sequence[Sample],
     probes: Sequence[ProbeRun],
     panels: Sequence[_Panel],
@@ -307,9 +334,7 @@ def _series(
     if probes:
         out.append(_probe_marks(probes, rest[0], x))
     people = rest[-1]
-    achieved: Getter = (
-        (lambda s: s.completed) if load.get("model") == "open" else (lambda s: s.users)
-    )
+    achieved: Getter = (lambda s: s.completed) if load.model == "open" else (lambda s: s.users)
     out.append(f'<path class="ln ach" d="{_line(samples, achieved, people, x)}"/>')
     out.append(f'<path class="ln ask" d="{_line(samples, lambda s: s.asked, people, x)}"/>')
     return out
@@ -351,14 +376,14 @@ def _time_axis(extent: float, minutes: bool, x: Callable[[float], float], bottom
 
 
 def _summary(
-    load: Mapping[str, Any],
+    load: LoadSection,
     samples: Sequence[Sample],
     probes: Sequence[ProbeRun],
     extent: float,
     minutes: bool,
 ) -> str:
     """The chart in words, for screen readers and for anyone who cannot see the lines."""
-    stages = load.get("stages") or ()
+    stages = load.stages
     peak_requests = max((s.requests for s in samples), default=0.0)
     peak_errors = max((s.errors for s in samples), default=0.0)
     p95 = max((s.p95_s for s in samples if s.p95_s is not None), default=None)
@@ -366,7 +391,7 @@ def _summary(
     words = [
         f"{len(stages)} stage{'s' if len(stages) != 1 else ''} over "
         f"{format_clock(extent, minutes=minutes)}: "
-        + ", ".join(f"{s['name']} to {s['target']:g} {s['unit']}" for s in stages)
+        + ", ".join(f"{s.name} to {s.target:g} {s.unit}" for s in stages)
         + ".",
         f"Requests peaked at {_count(peak_requests)} per second, errors at "
         f"{_count(peak_errors)} per second; the highest p95 latency was {format_seconds(p95)}.",
@@ -377,57 +402,54 @@ def _summary(
             f"{len(probes)} browser probe runs, {failed} failed, the slowest took "
             f"{format_seconds(slowest)}."
         )
-    aborted = load.get("aborted")
-    if aborted:
-        at = format_clock(float(aborted["at_s"]), minutes=minutes)
-        words.append(f"Aborted at {at}: {aborted['reason']}.")
+    if load.aborted:
+        at = format_clock(load.aborted.at_s, minutes=minutes)
+        words.append(f"Aborted at {at}: {load.aborted.reason}.")
     return " ".join(words)
 
 
-def load_view(results: Mapping[str, Any]) -> dict[str, Any] | None:
+def load_view(document: ResultsDocument) -> LoadView | None:
     """What the report's "Load rehearsal" section shows; None for a run without load."""
-    load = results.get("load")
-    if not load:
+    load = document.load
+    if load is None:
         return None
-    profile = load.get("profile", "")
-    objectives = [o for o in results.get("objectives") or () if o.get("journey") == profile]
-    latency = next((o for o in objectives if o["kind"] == "latency" and o["stat"] == "p95"), None)
-    started = datetime.fromisoformat(str(results["started"]).replace("Z", "+00:00"))
+    objectives = [o for o in document.objectives if o.journey == load.profile]
+    latency = next((o for o in objectives if o.kind == "latency" and o.stat == "p95"), None)
+    started = datetime.fromisoformat(document.started.replace("Z", "+00:00"))
     probes = probe_runs(load, started.timestamp())
-    stages = list(load.get("stages") or ())
-    extent = max([0.0, *(float(s["end_s"]) for s in stages)])
-    aborted = load.get("aborted")
-    return {
-        "raw": load,
-        "objectives": objectives,
-        "stages": [_stage_row(s, minutes=extent >= 600) for s in stages],
-        "aborted_at": aborted and format_clock(float(aborted["at_s"]), minutes=extent >= 600),
-        "probe_runs": len(probes),
-        "probe_failures": sum(1 for p in probes if not p.passed),
-        "chart": load_chart(load, probes, latency_target_s=latency and latency["target"]),
-        "conservation": format_conservation(load["iterations"]) if load.get("iterations") else "",
-    }
+    minutes = max([0.0, *(s.end_s for s in load.stages)]) >= 600
+    aborted = load.aborted
+    return LoadView(
+        section=load,
+        objectives=objectives,
+        stages=[_stage_row(s, minutes=minutes) for s in load.stages],
+        aborted_at=None if aborted is None else format_clock(aborted.at_s, minutes=minutes),
+        probe_runs=len(probes),
+        probe_failures=sum(1 for p in probes if not p.passed),
+        chart=load_chart(load, probes, latency_target_s=latency.target if latency else None),
+        conservation=format_conservation(load.iterations) if load.iterations else "",
+    )
 
 
-def _stage_row(stage: Mapping[str, Any], *, minutes: bool) -> dict[str, Any]:
-    start, ramp_end, end = (float(stage[k]) for k in ("start_s", "ramp_end_s", "end_s"))
+def _stage_row(stage: StageEntry, *, minutes: bool) -> StageRow:
+    start, ramp_end, end = stage.start_s, stage.ramp_end_s, stage.end_s
     span = f"{format_clock(start, minutes=minutes)} to {format_clock(end, minutes=minutes)}"
     if ramp_end > start:
         span += f" (ramp to {format_clock(ramp_end, minutes=minutes)})"
-    unit = "it/s" if stage.get("unit") == "iterations/s" else str(stage.get("unit", ""))
-    achieved = stage.get("completed_per_s", stage.get("iterations_per_s"))
-    asked = stage.get("asked_per_s")
-    throughput = "—" if achieved is None else f"{achieved:.3g} it/s"
-    if asked is not None:
-        throughput += f" of {asked:.3g} asked"
-    return {
-        "name": stage["name"],
-        "span": span,
-        "target": f"{stage['target']:g} {unit}",
-        "judged": stage.get("judged", ""),
-        "requests": stage.get("requests", 0),
-        "error_ratio": stage.get("error_ratio"),
-        "p95": (stage.get("latency_s") or {}).get("p95"),
-        "throughput": throughput,
-        "reasons": list((stage.get("reasons") or {}).items())[:5],
-    }
+    unit = "it/s" if stage.unit == "iterations/s" else stage.unit
+    # results.json before completions were kept: what was started, as then
+    achieved = stage.iterations_per_s if stage.completed_per_s is None else stage.completed_per_s
+    throughput = f"{achieved:.3g} it/s"
+    if stage.asked_per_s is not None:
+        throughput += f" of {stage.asked_per_s:.3g} asked"
+    return StageRow(
+        name=stage.name,
+        span=span,
+        target=f"{stage.target:g} {unit}",
+        judged=stage.judged,
+        requests=stage.requests,
+        error_ratio=stage.error_ratio,
+        p95=stage.latency_s.p95,
+        throughput=throughput,
+        reasons=list(stage.reasons.items())[:5],
+    )

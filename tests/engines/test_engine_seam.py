@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from runner.document import from_json
+from runner.builder import build_document
 from runner.engines.engine import JourneyEngine, poll_until
 from runner.engines.probe import (
     BrowserOptions,
@@ -26,7 +26,6 @@ from runner.engines.probe import (
     pairs_of,
 )
 from runner.outputs.files import write_outputs
-from runner.outputs.results_json import build_results
 from runner.redact import Redactor
 from runner.results import JourneyRun, JourneyTally, Outcome, StepResult
 from runner.slo import judge_runs, run_verdict
@@ -96,7 +95,7 @@ def test_a_third_engine_goes_through_the_round_the_judge_and_every_output(
     judged = judge_runs([shelf], tallies)
     verdict = run_verdict([entry.verdict for entry in judged], interrupted=False)
     assert verdict == "fail"  # 4 of 6 passed: under the 90 % objective
-    results = build_results(
+    document = build_document(
         command="run",
         target=target,
         started=1_700_000_000.0,
@@ -105,7 +104,7 @@ def test_a_third_engine_goes_through_the_round_the_judge_and_every_output(
         judged=judged,
         out_dir=tmp_path,
     )
-    write_outputs(from_json(results), tmp_path, Redactor())
+    write_outputs(document, tmp_path, Redactor())
 
     data = json.loads((tmp_path / "results.json").read_text())
     (entry,) = data["journeys"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from runner.document import from_json
 from runner.engines.chromium import LAUNCH_ARGS
 from runner.outputs.html import write_html
 from runner.redact import Redactor
@@ -20,15 +21,15 @@ ARTEFACTS = ROOT / "reports" / "test-artefacts"
 
 
 def load(name: str) -> dict[str, Any]:
-    """A results document from tests/outputs/data."""
+    """A results document from tests/outputs/data, as JSON data: tests change it, then type it."""
     document: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
     return document
 
 
 def write(document: dict[str, Any], base_dir: Path) -> Path:
-    """index.html of `document`, written as runs write it."""
+    """index.html of `document` (JSON data, typed here), written as runs write it."""
     path = base_dir / "index.html"
-    write_html(document, path, Redactor())
+    write_html(from_json(document), path, Redactor())
     return path
 
 

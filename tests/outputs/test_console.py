@@ -12,6 +12,7 @@ import io
 
 from rich.console import Console
 
+from runner.document import from_json
 from runner.outputs.console import print_summary
 from tests.outputs.conftest import load
 
@@ -20,7 +21,7 @@ def summary(name: str, out_dir: str | None = "reports/latest") -> list[str]:
     """The summary of the document `name` as printed, one string per line, trailing blanks cut."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=80, color_system=None, force_terminal=False)
-    print_summary(load(name), console, out_dir)
+    print_summary(from_json(load(name)), console, out_dir)
     text = buffer.getvalue()
     assert "\x1b" not in text  # no colour, no cursor movement: a log file reads it as is
     return [line.rstrip() for line in text.splitlines()]

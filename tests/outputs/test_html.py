@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
+from runner.document import from_json
 from runner.outputs.html import render_html, write_html
 from runner.redact import Redactor
 from tests.outputs.conftest import ARTEFACTS, DATA, load, open_report, write
@@ -155,7 +156,7 @@ def test_markup_in_names_is_escaped_in_the_text(tmp_path: Path) -> None:
     document["journeys"][0]["name"] = NASTY
     document["reason"] = NASTY
 
-    html = render_html(document, base_dir=tmp_path)
+    html = render_html(from_json(document), base_dir=tmp_path)
 
     assert "<script>window.pwned" not in html
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
@@ -167,7 +168,7 @@ def test_screenshot_outside_the_results_folder_is_not_read(tmp_path: Path) -> No
     document["journeys"][-2]["failures"][0]["screenshot"] = "../secret.png"
     document["journeys"][-2]["failures"][1]["trace"] = "javascript:alert(1)"
 
-    html = render_html(document, base_dir=tmp_path / "run")
+    html = render_html(from_json(document), base_dir=tmp_path / "run")
 
     assert "the path leaves the results folder" in html
     assert 'href="javascript' not in html
@@ -177,10 +178,11 @@ def test_written_report_is_scrubbed_but_screenshots_stay_intact(tmp_path: Path) 
     document = failing_run(tmp_path)
     document["journeys"][-2]["failures"][0]["reason"] = "card 4242 4242 4242 4242 for hunter22"
     path = tmp_path / "index.html"
-    embedded = render_html(document, base_dir=tmp_path).split('src="data:image/png;base64,')[1]
+    typed = from_json(document)
+    embedded = render_html(typed, base_dir=tmp_path).split('src="data:image/png;base64,')[1]
     secret = embedded[10:14]  # a "secret" that occurs inside the image's base64
 
-    write_html(document, path, Redactor(["hunter22", secret]))
+    write_html(typed, path, Redactor(["hunter22", secret]))
 
     text = path.read_text(encoding="utf-8")
     assert "hunter22" not in text
@@ -199,23 +201,25 @@ def test_verdict_words_and_reason(verdict: str, reason: str, words: str, tmp_pat
     document = load("run-pass.json")
     document["verdict"], document["reason"] = verdict, reason
 
-    html = render_html(document, base_dir=tmp_path)
+    html = render_html(from_json(document), base_dir=tmp_path)
 
     assert words in html
     assert f"Reason: {reason}" in html
 
 
 def test_missing_optional_fields_still_render(tmp_path: Path) -> None:
+    # Optional as the typed document has it: a journey's engine and objectives are required.
     document = load("run-pass.json")
     for journey in document["journeys"]:
-        for key in ("engine", "objectives", "console_errors", "failed_requests"):
+        for key in ("console_errors", "failed_requests"):
             journey.pop(key, None)
         for step in journey["steps"]:
             step["page"] = None
     for objective in document["objectives"]:
-        objective.pop("engine")
+        for key in ("state", "error_budget_remaining"):
+            objective.pop(key, None)
 
-    html = render_html(document, base_dir=tmp_path)
+    html = render_html(from_json(document), base_dir=tmp_path)
 
     assert "Ready: every objective met" in html
     assert html.count('<tr><td><b class="v pass">') == len(document["journeys"])

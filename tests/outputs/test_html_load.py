@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
+from runner.document import SecondRow, from_json
 from runner.outputs.html import render_html, write_html
 from runner.outputs.load_charts import downsample
 from runner.redact import Redactor
@@ -41,8 +42,9 @@ def soak(rows: int = 3600) -> dict[str, Any]:
             "requests": 100 + t % 7,
             "errors": 40 if t == 1234 else t % 3,
             "iterations": 30,
+            "p50": 0.04,
             "p95": 2.5 if t == 2001 else 0.05 + (t % 11) / 1000,
-            "users": min(t / 3, 100),
+            "users": min(t // 3, 100),
             "asked": min(t / 3, 100),
         }
         for t in range(rows)
@@ -129,7 +131,7 @@ def test_overloaded_generator_and_lost_workers_are_said_in_words(
 
 
 def test_failed_probe_runs_are_drawn_as_crosses(tmp_path: Path) -> None:
-    html = render_html(load("load-fail-probe.json"), base_dir=tmp_path)
+    html = render_html(from_json(load("load-fail-probe.json")), base_dir=tmp_path)
 
     assert '<path class="fail" d="M' in html  # one cross ...
     assert '<path class="pass" d=""/>' in html  # ... and no circle
@@ -137,7 +139,7 @@ def test_failed_probe_runs_are_drawn_as_crosses(tmp_path: Path) -> None:
 
 
 def test_an_hour_at_one_row_a_second_renders_fast_and_small(tmp_path: Path) -> None:
-    document = soak()
+    document = from_json(soak())
 
     started = time.perf_counter()
     html = render_html(document, base_dir=tmp_path)
@@ -151,7 +153,7 @@ def test_an_hour_at_one_row_a_second_renders_fast_and_small(tmp_path: Path) -> N
 
 
 def test_written_chart_survives_the_card_number_scrub(tmp_path: Path) -> None:
-    document = soak()
+    document = from_json(soak())
     path = tmp_path / "index.html"
 
     write_html(document, path, Redactor())
@@ -162,7 +164,7 @@ def test_written_chart_survives_the_card_number_scrub(tmp_path: Path) -> None:
 def test_downsampling_keeps_spikes_and_the_mean_rate() -> None:
     section = soak()["load"]
 
-    samples = downsample(section["timeseries"], 600)
+    samples = downsample([SecondRow(**row) for row in section["timeseries"]], 600)
 
     assert len(samples) == 600
     assert max(s.p95_s or 0 for s in samples) == 2.5
@@ -176,14 +178,14 @@ def test_stage_names_with_markup_are_escaped(tmp_path: Path) -> None:
     document["load"]["stages"][0]["name"] = "<script>window.pwned=1</script>"
     document["load"]["aborted"]["reason"] = "<img src=x>"
 
-    html = render_html(document, base_dir=tmp_path)
+    html = render_html(from_json(document), base_dir=tmp_path)
 
     assert "<script>window.pwned" not in html and "<img src=x>" not in html
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
 
 
 def test_a_run_without_load_has_no_load_section(tmp_path: Path) -> None:
-    html = render_html(load("run-pass.json"), base_dir=tmp_path)
+    html = render_html(from_json(load("run-pass.json")), base_dir=tmp_path)
 
     assert "Load rehearsal" not in html
     assert "svg.tl" in html  # the stylesheet is shared; the chart itself is absent

@@ -1,0 +1,90 @@
+"""Journey entries of the results document, from judged tallies.
+
+Artefact paths (screenshots, traces) are written relative to the folder where results.json
+lands, so a report folder can be moved or archived whole.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runner.document import FailureEntry, JourneyEntry, Percentiles, StepEntry
+from runner.histogram import Histogram
+from runner.results import FailureRecord, StepTally
+from runner.slo import Judged
+from runner.spec.target import Target
+
+MAX_STEP_REASONS = 5
+MAX_MESSAGES = 10  # console errors and failed requests, most frequent first
+
+
+def iso(epoch_s: float) -> str:
+    """UTC ISO 8601 with milliseconds: `2026-11-22T23:01:12.345Z`."""
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def percentiles(histogram: Histogram) -> Percentiles:
+    """The histogram's p50 … p99 and max, rounded to the microsecond; None without samples."""
+    return Percentiles(**histogram.summary())
+
+
+def journey_entry(entry: Judged, target: Target, out_dir: Path) -> JourneyEntry:
+    """One journey on one engine, judged, with its steps in flow order and its failures."""
+    spec, tally = entry.journey.spec, entry.tally
+    flow = spec.step_names(tally.engine)
+    return JourneyEntry(
+        name=entry.journey.name,
+        description=spec.description,
+        channel=spec.channel,
+        tags=tuple(spec.tags),
+        tenant=target.tenant,
+        engine=tally.engine,
+        file=entry.journey.path,
+        verdict=entry.verdict,
+        attempts=tally.attempts,
+        successes=tally.successes,
+        success_ratio=round(tally.successes / tally.attempts, 6) if tally.attempts else None,
+        latency_s=percentiles(tally.latency),
+        freshness_s=percentiles(tally.freshness) if tally.freshness.count else None,
+        steps=tuple(_step_entry(tally.steps.get(name) or StepTally(name)) for name in flow),
+        failures=tuple(_failure_entry(failure, out_dir) for failure in tally.failures),
+        failure_count=tally.failure_count,
+        console_errors=dict(tally.console_errors.most_common(MAX_MESSAGES)),
+        failed_requests=dict(tally.failed_requests.most_common(MAX_MESSAGES)),
+        objectives=tuple(entry.objectives),
+    )
+
+
+def _step_entry(step: StepTally) -> StepEntry:
+    return StepEntry(
+        name=step.name,
+        attempts=step.attempts,
+        failures=step.failures,
+        latency_s=percentiles(step.latency),
+        freshness_s=percentiles(step.freshness) if step.freshness.count else None,
+        reasons=dict(step.reasons.most_common(MAX_STEP_REASONS)),
+        redirects=tuple(step.redirects),
+        page={metric: percentiles(h) for metric, h in step.page.items()} or None,
+    )
+
+
+def _failure_entry(failure: FailureRecord, out_dir: Path) -> FailureEntry:
+    artefacts = tuple(_relative(path, out_dir) for path in failure.artefacts)
+    return FailureEntry(
+        iteration=failure.iteration,
+        step=failure.step,
+        reason=failure.reason,
+        started=iso(failure.started),
+        status=failure.status,
+        artefacts=artefacts,
+        screenshot=next((a for a in artefacts if a.endswith(".png")), None),
+        trace=next((a for a in artefacts if a.endswith(".zip")), None),
+    )
+
+
+def _relative(path: str, out_dir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(out_dir.resolve()).as_posix()
+    except ValueError:
+        return path  # kept elsewhere on purpose: leave it as given
