@@ -20,12 +20,15 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_
 
 from runner.vocabulary import (
     MET,
+    MET_NOT_SHOWN,
     MISSED,
     Engine,
+    ExitCode,
     JourneyVerdict,
     ObjectiveKind,
     ObjectiveState,
     RunVerdict,
+    exit_code,
 )
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -46,6 +49,41 @@ class Percentiles:
     p95: float | None = None
     p99: float | None = None
     max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """How much an objective's samples prove: a one-sided exact (Clopper-Pearson) bound.
+
+    `bad` counts the samples on the wrong side, exactly: failed runs for a success ratio,
+    samples above the threshold for a percentile (never read from the sketch). The objective
+    allows a bad share of `allowed_share` (1 - target, or 1 - q); it is shown when the upper
+    bound on the bad share at `confidence` is within it. `needed` is how many samples a bound
+    would need at the bad share seen so far (None once shown, or when no count can show it).
+    """
+
+    confidence: float
+    samples: int
+    bad: int
+    allowed_share: float
+    bound: float | None
+    shown: bool
+    needed: int | None = None
+    note: str = ""  # in words: "3 runs; 598 needed with no failure to show ≥ 99.5 %"
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """Exact cumulative counts of samples ≤ each bound (seconds), as a Prometheus histogram.
+
+    The bounds are a web-latency ladder plus the journey's own SLO thresholds; `count` is the
+    `+Inf` bucket and `sum` the exact sum of the samples.
+    """
+
+    le: tuple[float, ...]
+    cumulative: tuple[int, ...]
+    count: int
+    sum: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +108,10 @@ class Objective:
     detail: str = ""
     error_budget_remaining: float | None = None
     state: ObjectiveState | None = None  # None: "met" if met, else "missed"
+    evidence: Evidence | None = None  # None: observed only, or no samples
+    # how close to failing: actual / target (latency, freshness), (1 - actual) / (1 - target)
+    # for ratios; 1.0 is at the objective, above it is over; None without samples
+    margin: float | None = None
 
     def __post_init__(self) -> None:
         if self.state is None:
@@ -88,6 +130,8 @@ class StepEntry:
     reasons: Mapping[str, int] = field(default_factory=dict)
     redirects: tuple[str, ...] = ()
     page: Mapping[str, Percentiles] | None = None
+    latency_buckets: Buckets | None = None
+    freshness_buckets: Buckets | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +171,10 @@ class JourneyEntry:
     objectives: tuple[Objective, ...]
     console_errors: Mapping[str, int] = field(default_factory=dict)
     failed_requests: Mapping[str, int] = field(default_factory=dict)
+    latency_buckets: Buckets | None = None
+    freshness_buckets: Buckets | None = None
+    last_run: str | None = None  # when the latest run ended (ISO 8601 UTC)
+    last_success: str | None = None  # when the latest passing run ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +287,15 @@ class Probes:
 
 
 @dataclass(frozen=True, slots=True)
+class Peak:
+    """The event a load profile stands for and the peak it expects (users, or arrivals/s)."""
+
+    event: str
+    expected: float
+    unit: Literal["users", "iterations/s"]
+
+
+@dataclass(frozen=True, slots=True)
 class LoadSection:
     """What a load rehearsal adds to a run's results."""
 
@@ -259,6 +316,10 @@ class LoadSection:
     dropped_note: str = ""
     in_flight_max: int | None = None
     probes: Probes | None = None
+    peak: Peak | None = None  # None: not a peak rehearsal
+    # what was held, for how long, against the expected peak, and at what time scale
+    rehearsed: str = ""
+    evidence_note: str = ""  # what the bounds of a rehearsal's objectives assume
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +361,22 @@ class ResultsDocument:
     journeys: tuple[JourneyEntry, ...]
     load: LoadSection | None = None
     canary: CanarySection | None = None
+    confidence: float = 0.95  # of every objective's bound (`--confidence`)
+    require_evidence: bool = False  # `--require-evidence`: a pass not shown exits 4
+    command_line: str = ""  # as typed, secrets masked, paths relative to the working folder
+
+
+def exit_code_of(document: ResultsDocument) -> ExitCode:
+    """The exit code the command that wrote `document` ended with; `journey report` re-derives it.
+
+    A pass with an objective met but not shown exits 4 under `--require-evidence`, else 0.
+    """
+    code = exit_code(document.verdict)
+    if code == ExitCode.OK and document.require_evidence and any(
+        o.state == MET_NOT_SHOWN for o in document.objectives
+    ):
+        return ExitCode.NOT_ENOUGH_EVIDENCE
+    return code
 
 
 def to_json(document: ResultsDocument) -> dict[str, Any]:

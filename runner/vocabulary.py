@@ -34,16 +34,23 @@ ROLLBACK: Final = "rollback"  # canary: the candidate is worse
 RunVerdict = Literal[
     "pass", "fail", "error", "interrupted", "aborted", "promote", "hold", "rollback"
 ]
-JourneyVerdict = Literal["pass", "fail", "error"]
+NOT_RUN: Final = "not run"  # a journey that never ran (stopped first): shown, never "fail"
+JourneyVerdict = Literal["pass", "fail", "error", "not run"]
 RUN_VERDICTS: Final[tuple[RunVerdict, ...]] = get_args(RunVerdict)
 JOURNEY_VERDICTS: Final[tuple[JourneyVerdict, ...]] = get_args(JourneyVerdict)
 
 ObjectiveKind = Literal["success", "latency", "freshness", "throughput"]
-# met / missed on what was judged; "not judged": fine up to where a run stopped early, so
-# never "met"; "not reached": the run stopped before any of its data. The evidence issue adds
-# "met, not shown" and "observed".
-ObjectiveState = Literal["met", "missed", "not judged", "not reached"]
+# "met": what was seen is within the objective and its one-sided bound at the run's confidence
+# shows it; "met, not shown": within, but too few samples for the bound to show it; "observed":
+# within, on what was seen, for an objective no sample can show (100 %, max, throughput);
+# "missed": what was seen is outside it; "not judged": fine up to where a run stopped early, so
+# never "met"; "not reached": the run stopped before any of its data.
+ObjectiveState = Literal[
+    "met", "met, not shown", "observed", "missed", "not judged", "not reached"
+]
 MET: Final = "met"
+MET_NOT_SHOWN: Final = "met, not shown"
+OBSERVED: Final = "observed"
 MISSED: Final = "missed"
 NOT_JUDGED: Final = "not judged"
 NOT_REACHED: Final = "not reached"
@@ -60,7 +67,8 @@ class ExitCode(IntEnum):
     OBJECTIVE_MISSED = 1  # an objective was missed (canary: roll back)
     INVALID_INPUT = 2  # bad YAML, targets, flags or ${ENV}; nothing was run
     TARGET_UNREACHABLE = 3  # the target could not be reached at all
-    CANARY_HOLD = 4  # canary: not enough evidence, hold
+    NOT_ENOUGH_EVIDENCE = 4  # canary: hold; or a pass not shown, with --require-evidence
+    CANARY_HOLD = 4
     INTERNAL_ERROR = 70  # a bug of ours; never read as a missed objective
     INTERRUPTED = 130  # Ctrl-C / SIGTERM; outputs still written
 

@@ -20,13 +20,16 @@ from runner.vocabulary import (
     HOLD,
     INTERRUPTED,
     MISSED,
+    NOT_RUN,
     RUN_VERDICTS,
     VERDICT_LINES,
 )
 
-_VERDICT_STYLE = {
+# journeys' verdicts as well as runs': a journey that never ran is dim, neither good nor bad
+_VERDICT_STYLE: dict[str, str] = {
     verdict: "bold green" if verdict in GOOD_VERDICTS else "bold red" for verdict in RUN_VERDICTS
-} | {INTERRUPTED: "bold yellow", HOLD: "bold yellow"}
+}
+_VERDICT_STYLE |= {INTERRUPTED: "bold yellow", HOLD: "bold yellow", NOT_RUN: "dim"}
 
 
 class RedactingWriter:
