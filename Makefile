@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint setup clean chromium
+.PHONY: demo test test-fast lint setup clean chromium promtool
 
 setup: $(STAMP)
 
@@ -21,16 +21,23 @@ chromium:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		test -n "$$JOURNEY_BROWSER" || (apt-get update && apt-get install -y chromium)
 
+# metrics.prom is checked by `promtool check metrics` (tests/outputs/test_promtool.py fails
+# without it): Debian's prometheus package ships promtool, installed only when it is missing.
+# No recommends: they add node-exporter and smartmontools, which the tests never use.
+promtool:
+	@command -v promtool >/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends prometheus)
+
 demo: $(STAMP) chromium
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium promtool
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The tests not marked slow, for the edit-test loop: under a minute. `make test` still runs them all.
-test-fast: $(STAMP) chromium
+test-fast: $(STAMP) chromium promtool
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)

@@ -8,11 +8,14 @@ SpecError → 2 with one line per problem, any other exception → 70 with the t
 from __future__ import annotations
 
 import argparse
+import re
+import shlex
 import signal
 import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -20,7 +23,7 @@ from rich.console import Console
 
 from runner import __version__
 from runner.errors import SpecError
-from runner.vocabulary import VERDICT_EXIT, ExitCode, exit_code
+from runner.vocabulary import VERDICT_EXIT, ExitCode
 
 
 def _validate(args: argparse.Namespace) -> ExitCode:
@@ -31,22 +34,25 @@ def _validate(args: argparse.Namespace) -> ExitCode:
 
 def _run(args: argparse.Namespace) -> ExitCode:
     from runner.commands.run import run_command
+    from runner.document import exit_code_of
 
-    return VERDICT_EXIT[run_command(args)]
+    return exit_code_of(run_command(args))
 
 
 def _report(args: argparse.Namespace) -> ExitCode:
     from runner.commands.report import report_command
+    from runner.document import exit_code_of
 
-    return exit_code(report_command(args))
+    return exit_code_of(report_command(args))
 
 
 def _load(args: argparse.Namespace) -> ExitCode:
     import locust  # noqa: F401 - first: gevent must patch the standard library before anything runs
 
     from runner.commands.load import load_command
+    from runner.document import exit_code_of
 
-    return VERDICT_EXIT[load_command(args)]
+    return exit_code_of(load_command(args))
 
 
 def _worker(args: argparse.Namespace) -> ExitCode:
@@ -99,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="Chromium to use (default: JOURNEY_BROWSER, then found)",
     )
+    _evidence_flags(run)
     run.set_defaults(handler=_run)
 
     load = commands.add_parser("load", help="a load rehearsal of a profile on Locust")
@@ -125,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--expect-workers", type=_positive_int, default=1, metavar="N")
     load.add_argument("--master-port", type=int, default=5557, metavar="PORT")
     load.add_argument("--no-probes", action="store_true", help="skip the profile's browser probes")
+    _evidence_flags(load)
     load.set_defaults(handler=_load)
 
     worker = commands.add_parser("worker", help="a load worker for a `journey load --master`")
@@ -145,6 +153,48 @@ def build_parser() -> argparse.ArgumentParser:
     shop.add_argument("--fault", action="append", default=[], metavar="GROUP:KIND=VALUE")
     shop.set_defaults(handler=_demo_shop)
     return parser
+
+
+def _evidence_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--confidence",
+        type=_confidence,
+        default=0.95,
+        metavar="LEVEL",
+        help="of every objective's one-sided bound (default 95%%)",
+    )
+    parser.add_argument(
+        "--require-evidence",
+        action="store_true",
+        help="exit 4 when a pass has an objective met but not shown by its samples",
+    )
+
+
+def _confidence(text: str) -> float:
+    """`95%`, `99.9%` or `0.95`: strictly between 50 % and 100 %."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a level such as 95% or 0.99, got {text!r}")
+    return value
+
+
+def command_line(argv: Sequence[str], cwd: Path) -> str:
+    """The command as typed, for a report: paths made relative to `cwd`, URL passwords masked.
+
+    Secrets passed through `${ENV}` are scrubbed by the Redactor wherever this is written.
+    """
+    words = ["journey"]
+    for word in argv:
+        if word.startswith("/") and Path(word).is_relative_to(cwd):
+            word = str(Path(word).relative_to(cwd)) or "."
+        words.append(_USERINFO.sub(r"\1***@", word))
+    return shlex.join(words)
+
+
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
 
 def _seconds(text: str) -> float:
@@ -172,7 +222,9 @@ def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(words)
+    args.command_line = command_line(words, Path.cwd())
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     started = time.monotonic()

@@ -372,8 +372,10 @@ def exit_code_of(document: ResultsDocument) -> ExitCode:
     A pass with an objective met but not shown exits 4 under `--require-evidence`, else 0.
     """
     code = exit_code(document.verdict)
-    if code == ExitCode.OK and document.require_evidence and any(
-        o.state == MET_NOT_SHOWN for o in document.objectives
+    if (
+        code == ExitCode.OK
+        and document.require_evidence
+        and any(o.state == MET_NOT_SHOWN for o in document.objectives)
     ):
         return ExitCode.NOT_ENOUGH_EVIDENCE
     return code

@@ -133,6 +133,11 @@ class StepTally:
     redirects: tuple[str, ...] = ()  # the chain the latest run followed, e.g. ("303 /cart/items",)
     page: dict[str, Histogram] = field(default_factory=dict)  # PAGE_METRICS, when navigated
 
+    @classmethod
+    def counted_at(cls, name: str, bounds: tuple[float, ...]) -> StepTally:
+        """An empty tally whose latency and freshness are counted exactly at `bounds`."""
+        return cls(name, latency=Histogram(bounds), freshness=Histogram(bounds))
+
     def add_page(self, timing: PageTiming) -> None:
         for metric in PAGE_METRICS:
             value = getattr(timing, metric)
@@ -158,6 +163,7 @@ class JourneyTally:
 
     journey: str
     engine: Engine
+    bounds: tuple[float, ...] = ()  # exact counts at these (runner.spec.thresholds.run_bounds)
     attempts: int = 0
     successes: int = 0
     unreachable: int = 0  # runs that could not connect at all
@@ -171,19 +177,31 @@ class JourneyTally:
     failure_count: int = 0
     console_errors: Counter[str] = field(default_factory=Counter)
     failed_requests: Counter[str] = field(default_factory=Counter)
+    last_ended: float | None = None  # epoch seconds: when the latest run ended
+    last_success_ended: float | None = None  # ... and the latest passing run
+
+    def __post_init__(self) -> None:
+        if self.bounds:
+            self.latency = Histogram(self.bounds)
+            self.freshness = Histogram(self.bounds)
 
     def add(self, run: JourneyRun) -> None:
         self.attempts += 1
+        ended = run.started + run.duration_s
+        if self.last_ended is None or ended > self.last_ended:
+            self.last_ended = ended
         self.unreachable += run.unreachable
         self.cut_off += run.cut_off
         if run.outcome == PASSED:
             self.successes += 1
+            if self.last_success_ended is None or ended > self.last_success_ended:
+                self.last_success_ended = ended
         if run.steps:
             self.latency.add(run.duration_s)
         for step in run.steps:
             tally = self.steps.get(step.step)
             if tally is None:
-                tally = self.steps[step.step] = StepTally(step.step)
+                tally = self.steps[step.step] = StepTally.counted_at(step.step, self.bounds)
             tally.attempts += 1
             tally.requests += step.attempts
             tally.latency.add(step.duration_s)
@@ -214,6 +232,9 @@ class JourneyTally:
         self.cut_off += other.cut_off
         self.latency.merge(other.latency)
         self.freshness.merge(other.freshness)
+        self.bounds = self.bounds or other.bounds
+        self.last_ended = _latest(self.last_ended, other.last_ended)
+        self.last_success_ended = _latest(self.last_success_ended, other.last_success_ended)
         for name, step in other.steps.items():
             self.steps.setdefault(name, StepTally(name)).merge(step)
         room = MAX_FAILURES_KEPT - len(self.failures)
@@ -226,6 +247,12 @@ class JourneyTally:
     def requests(self) -> int:
         """HTTP requests (or browser steps) made, until: polls included."""
         return sum(step.requests for step in self.steps.values())
+
+
+def _latest(one: float | None, other: float | None) -> float | None:
+    if one is None:
+        return other
+    return one if other is None else max(one, other)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,9 +45,7 @@ ObjectiveKind = Literal["success", "latency", "freshness", "throughput"]
 # within, on what was seen, for an objective no sample can show (100 %, max, throughput);
 # "missed": what was seen is outside it; "not judged": fine up to where a run stopped early, so
 # never "met"; "not reached": the run stopped before any of its data.
-ObjectiveState = Literal[
-    "met", "met, not shown", "observed", "missed", "not judged", "not reached"
-]
+ObjectiveState = Literal["met", "met, not shown", "observed", "missed", "not judged", "not reached"]
 MET: Final = "met"
 MET_NOT_SHOWN: Final = "met, not shown"
 OBSERVED: Final = "observed"

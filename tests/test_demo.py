@@ -39,6 +39,9 @@ def test_the_demo_probes_and_rehearses_the_demo_shop_then_stops_it(tmp_path: Pat
 
     rehearsal = json.loads((load_folder / "results.json").read_text())
     assert rehearsal["command"] == "load" and rehearsal["verdict"] == "pass"
+    # the smoke profile states no expected peak: the report says what it was, first
+    assert rehearsal["load"]["rehearsed"] == "held 8 users for 18 s: not a peak rehearsal"
+    assert "not a peak rehearsal" in (load_folder / "index.html").read_text()
     for folder in (run_folder, load_folder):
         for name in ("junit.xml", "index.html", "metrics.prom"):
             assert (folder / name).stat().st_size > 0, folder / name

@@ -6,14 +6,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from runner.builder.rehearsal import load_section
+from runner.builder.rehearsal import load_section, rehearsed
 from runner.document import part_to_json
 from runner.engines.load.outcome import RehearsalOutcome
 from runner.engines.load.timeline import plan_stages
 from runner.results import JourneyRun, JourneyTally, StepResult
 from runner.slo.rehearsal import judge_rehearsal
 from runner.spec.loader import load_journeys
-from runner.spec.loadprofile import LoadProfile
+from runner.spec.loadprofile import LoadProfile, Peak, load_profile
 
 JOURNEYS = load_journeys([str(Path(__file__).resolve().parent.parent / "journeys")])
 START = 1_000_000
@@ -124,3 +124,52 @@ def test_dropped_arrivals_name_the_bottleneck_the_figures_show() -> None:
     clean = measured(seconds=20)
     clean.dropped = Counter()
     assert judge(clean).load["dropped_note"] == ""
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "loadprofiles"
+
+
+def shipped(name: str) -> LoadProfile:
+    return load_profile(SHIPPED / f"{name}.yaml")
+
+
+def said(profile: LoadProfile, time_scale: float = 1.0, stopped_at: float | None = None) -> str:
+    """What the report's first line says the rehearsal of `profile` held."""
+    outcome = RehearsalOutcome(plan_stages(profile, time_scale), started=START, ended=START + 60)
+    if stopped_at is not None:
+        outcome.interrupted, outcome.stopped_at_s = True, stopped_at
+    return rehearsed(profile, outcome, time_scale)
+
+
+def test_a_profile_with_an_expected_peak_says_the_multiple_it_held() -> None:
+    assert said(shipped("flash-sale")) == (
+        "held 60 users for 10 min: 1.0\u00d7 the expected flash sale peak"
+    )
+    half = shipped("flash-sale").model_copy(update={"peak": Peak(event="flash sale", users=120)})
+    assert said(half).endswith(": 0.5\u00d7 the expected flash sale peak")
+    assert said(shipped("black-friday")) == (
+        "held 28 arrivals/s for 2 min: 1.0\u00d7 the expected Black Friday doorbuster peak"
+    )
+
+
+def test_without_an_expected_peak_it_is_not_a_peak_rehearsal_whatever_its_name() -> None:
+    assert said(shipped("smoke")) == "held 8 users for 18 s: not a peak rehearsal"
+    unnamed_peak = shipped("flash-sale").model_copy(update={"peak": None})
+    assert unnamed_peak.profile == "flash-sale"
+    assert said(unnamed_peak) == "held 60 users for 10 min: not a peak rehearsal"
+
+
+def test_a_time_scaled_rehearsal_states_the_real_hold_durations() -> None:
+    assert said(shipped("flash-sale"), 0.05) == (
+        "held 60 users for 10 min: 1.0\u00d7 the expected flash sale peak; "
+        "played at 0.05\u00d7: each hold lasted 30 s, not 10 min"
+    )
+
+
+def test_a_rehearsal_stopped_before_its_peak_says_it_never_held_it() -> None:
+    # flash-sale's peak hold starts at 2 min 30 s: stopped at 100 s, it was never held
+    assert said(shipped("flash-sale"), stopped_at=100.0).startswith(
+        "never held 60 users: stopped at 1 min 40 s: "
+    )
+    # stopped 4 minutes into the 10-minute hold: 4 minutes held, not 10
+    assert said(shipped("flash-sale"), stopped_at=390.0).startswith("held 60 users for 4 min:")

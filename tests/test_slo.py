@@ -28,7 +28,9 @@ def test_an_objective_without_samples_is_never_met() -> None:
     objectives = evaluate_journey(spec(), JourneyTally("j", "http"))
     assert [o.met for o in objectives] == [False, False, False]
     assert {o.detail for o in objectives} == {"no data"}
-    assert journey_verdict(JourneyTally("j", "http"), objectives) == "fail"
+    # a journey that never ran is "not run" (issue 10), never a pass; the run fails on it
+    assert journey_verdict(JourneyTally("j", "http"), objectives) == "not run"
+    assert run_verdict(["not run", "pass"], interrupted=False) == "fail"
 
 
 def test_success_latency_and_step_objectives_are_judged() -> None:

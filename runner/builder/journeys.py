@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.document import FailureEntry, JourneyEntry, Percentiles, StepEntry
+from runner.document import Buckets, FailureEntry, JourneyEntry, Percentiles, StepEntry
 from runner.histogram import Histogram
 from runner.results import FailureRecord, StepTally
 from runner.slo import Judged
 from runner.spec.target import Target
+from runner.spec.thresholds import journey_bounds
 
 MAX_STEP_REASONS = 5
 MAX_MESSAGES = 10  # console errors and failed requests, most frequent first
@@ -29,10 +30,25 @@ def percentiles(histogram: Histogram) -> Percentiles:
     return Percentiles(**histogram.summary())
 
 
+def buckets(histogram: Histogram, bounds: tuple[float, ...]) -> Buckets | None:
+    """The exact counts at `bounds`; None without samples, or if not counted at them."""
+    if not histogram.count:
+        return None
+    cumulative = histogram.cumulative(bounds)
+    if cumulative is None:
+        return None
+    return Buckets(bounds, tuple(cumulative), histogram.count, round(histogram.sum, 6))
+
+
 def journey_entry(entry: Judged, target: Target, out_dir: Path) -> JourneyEntry:
-    """One journey on one engine, judged, with its steps in flow order and its failures."""
+    """One journey on one engine, judged, with its steps in flow order and its failures.
+
+    Buckets show the journey's own bounds (the ladder and its thresholds), whatever other
+    journeys of the run added to the bounds its histograms were counted at.
+    """
     spec, tally = entry.journey.spec, entry.tally
     flow = spec.step_names(tally.engine)
+    bounds = journey_bounds(spec)
     return JourneyEntry(
         name=entry.journey.name,
         description=spec.description,
@@ -47,16 +63,20 @@ def journey_entry(entry: Judged, target: Target, out_dir: Path) -> JourneyEntry:
         success_ratio=round(tally.successes / tally.attempts, 6) if tally.attempts else None,
         latency_s=percentiles(tally.latency),
         freshness_s=percentiles(tally.freshness) if tally.freshness.count else None,
-        steps=tuple(_step_entry(tally.steps.get(name) or StepTally(name)) for name in flow),
+        steps=tuple(_step_entry(tally.steps.get(name) or StepTally(name), bounds) for name in flow),
         failures=tuple(_failure_entry(failure, out_dir) for failure in tally.failures),
         failure_count=tally.failure_count,
         console_errors=dict(tally.console_errors.most_common(MAX_MESSAGES)),
         failed_requests=dict(tally.failed_requests.most_common(MAX_MESSAGES)),
         objectives=tuple(entry.objectives),
+        latency_buckets=buckets(tally.latency, bounds),
+        freshness_buckets=buckets(tally.freshness, bounds),
+        last_run=None if tally.last_ended is None else iso(tally.last_ended),
+        last_success=None if tally.last_success_ended is None else iso(tally.last_success_ended),
     )
 
 
-def _step_entry(step: StepTally) -> StepEntry:
+def _step_entry(step: StepTally, bounds: tuple[float, ...]) -> StepEntry:
     return StepEntry(
         name=step.name,
         attempts=step.attempts,
@@ -66,6 +86,8 @@ def _step_entry(step: StepTally) -> StepEntry:
         reasons=dict(step.reasons.most_common(MAX_STEP_REASONS)),
         redirects=tuple(step.redirects),
         page={metric: percentiles(h) for metric, h in step.page.items()} or None,
+        latency_buckets=buckets(step.latency, bounds),
+        freshness_buckets=buckets(step.freshness, bounds),
     )
 
 

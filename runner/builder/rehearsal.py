@@ -14,6 +14,7 @@ from runner.document import (
     Generator,
     Iterations,
     LoadSection,
+    Peak,
     Probes,
     SecondRow,
     StageEntry,
@@ -26,6 +27,11 @@ from runner.spec.loadprofile import LoadProfile
 from runner.vocabulary import NOT_REACHED
 
 MAX_STAGE_REASONS = 10
+TIMES = "\u00d7"  # the multiplication sign, as in "1.0 times the expected peak"
+EVIDENCE_NOTE = (
+    "bounds count requests as independent samples; under load they share the target's "
+    "queues and caches, so the evidence reads stronger than it is"
+)
 OVERLOADED_SECONDS = 3  # seconds over 90 % CPU before the figures are said to be doubtful
 
 
@@ -64,6 +70,9 @@ def load_section(
         dropped_note=_dropped_note(profile, outcome, whole),
         in_flight_max=_in_flight_max(outcome),
         probes=probes,
+        peak=_peak(profile),
+        rehearsed=rehearsed(profile, outcome, time_scale),
+        evidence_note=EVIDENCE_NOTE,
     )
 
 
@@ -190,3 +199,63 @@ def _dropped_note(profile: LoadProfile, outcome: RehearsalOutcome, whole: Window
         f"{dropped} arrivals dropped with at most {in_flight} of {profile.max_users} users "
         "busy: raise max_users"
     )
+
+
+def _peak(profile: LoadProfile) -> Peak | None:
+    peak = profile.peak
+    if peak is None:
+        return None
+    if peak.users is not None:
+        return Peak(peak.event, float(peak.users), "users")
+    return Peak(peak.event, float(peak.rate or 0.0), "iterations/s")
+
+
+def rehearsed(profile: LoadProfile, outcome: RehearsalOutcome, time_scale: float) -> str:
+    """What was held, for how long, against the expected peak, and at what time scale.
+
+    "held 60 users for 10 min: 1.0x the expected flash sale peak"; a profile without an
+    expected peak is "not a peak rehearsal"; below time scale 1 the real hold lengths are said.
+    Durations are the profile's (run time / time scale); a stop cuts the hold short.
+    """
+    plans = outcome.plans
+    top = max(plan.target for plan in plans)
+    stop = outcome.stopped_at_s if stopped_early(outcome) else plans[-1].end_s
+    held_run_s = sum(
+        max(0.0, min(plan.end_s, stop) - plan.ramp_end_s) for plan in plans if plan.target == top
+    )
+    planned_run_s = sum(plan.end_s - plan.ramp_end_s for plan in plans if plan.target == top)
+    amount = _amount(top, plans[0].unit)
+    if held_run_s <= 0:
+        words = f"never held {amount}: stopped at {_duration(stop / time_scale)}"
+    else:
+        words = f"held {amount} for {_duration(held_run_s / time_scale)}"
+    peak = profile.peak
+    if peak is None:
+        words += ": not a peak rehearsal"
+    else:
+        expected = float(peak.users if peak.users is not None else peak.rate or 0.0)
+        words += f": {top / expected:.1f}{TIMES} the expected {peak.event} peak"
+    if time_scale < 1:
+        words += (
+            f"; played at {time_scale:g}{TIMES}: each hold lasted {_duration(planned_run_s)}, "
+            f"not {_duration(planned_run_s / time_scale)}"
+        )
+    return words
+
+
+def _amount(value: float, unit: str) -> str:
+    if unit == "users":
+        return f"{value:g} user{'s' * (value != 1)}"
+    return f"{value:g} arrivals/s"
+
+
+def _duration(seconds: float) -> str:
+    """`32 s`, `10 min`, `10 min 30 s`, `1 h 5 min`: as a person says a rehearsal's length."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes)
+    parts += [f"{secs} s"] * bool(secs)
+    return " ".join(parts)

@@ -23,7 +23,7 @@ from runner.document import (
     TargetInfo,
     ToolInfo,
 )
-from runner.slo import Judged
+from runner.slo import DEFAULT_CONFIDENCE, Judged
 from runner.spec.target import Target
 from runner.vocabulary import RunVerdict
 
@@ -41,6 +41,9 @@ def build_document(
     objectives: Sequence[Objective] = (),
     merged: Sequence[JourneyEntry] = (),
     load: LoadSection | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+    require_evidence: bool = False,
+    command_line: str = "",
 ) -> ResultsDocument:
     """The document: `objectives` (the run's own, e.g. a profile's) first, then each journey's.
 
@@ -62,4 +65,7 @@ def build_document(
         journeys=tuple(journeys),
         load=load,
         canary=None,
+        confidence=confidence,
+        require_evidence=require_evidence,
+        command_line=command_line,
     )

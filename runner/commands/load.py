@@ -34,7 +34,7 @@ from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile, load_profile
 from runner.spec.secrets import secret_values
-from runner.vocabulary import FAIL, PASS, RunVerdict
+from runner.vocabulary import FAIL, PASS
 
 SHIPPED_PROFILES = Path(__file__).resolve().parent.parent.parent / "loadprofiles"
 
@@ -51,8 +51,8 @@ def resolve_profile(spec: str) -> Path:
     return Path(spec)  # load_profile reports it missing, placed
 
 
-def load_command(args: argparse.Namespace, console: Console | None = None) -> RunVerdict:
-    """Run `journey load` as parsed by the CLI; return the rehearsal's verdict."""
+def load_command(args: argparse.Namespace, console: Console | None = None) -> ResultsDocument:
+    """Run `journey load` as parsed by the CLI; return what it wrote (its exit code is in it)."""
     if not args.time_scale > 0:
         raise SpecError(
             [Problem("--time-scale", 1, 1, ("time_scale",), "expected a number above 0")]
@@ -91,7 +91,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
         raise SpecError([Problem("--workers", 1, 1, ("workers",), str(exc))]) from None
     finally:
         probe_results = _stop_probes(probes, out_dir)
-    judgement = judge_rehearsal(profile, journeys, outcome)
+    judgement = judge_rehearsal(profile, journeys, outcome, args.confidence)
     verdict = judgement.verdict
     probed = probe_results.journeys if probe_results else ()
     reason = outcome.aborted or ""
@@ -120,10 +120,13 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Ru
         objectives=judgement.objectives,
         merged=probed,
         load=section,
+        confidence=args.confidence,
+        require_evidence=args.require_evidence,
+        command_line=getattr(args, "command_line", ""),
     )
     write_outputs(document, out_dir, redactor)
     print_summary(document, console, str(out_dir))
-    return verdict
+    return document
 
 
 def _start_probes(
@@ -137,6 +140,7 @@ def _start_probes(
     command += ["--target", args.target, "--repeat", "1000000", "--out", str(out_dir / "probes")]
     command += ["--interval", f"{profile.probe_interval * args.time_scale}s"]
     command += ["--duration", f"{profile.duration_s(args.time_scale)}s", "--timeline"]
+    command += ["--confidence", str(args.confidence)]
     if args.targets:
         command += ["--targets", args.targets]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)

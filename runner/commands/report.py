@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from runner.document import ResultsDocument
 from runner.errors import Problem, SpecError
 from runner.outputs.console import print_summary
 from runner.outputs.files import write_outputs
@@ -15,10 +16,11 @@ from runner.outputs.results_json import read_results
 from runner.redact import Redactor
 
 
-def report_command(args: argparse.Namespace, console: Console | None = None) -> str:
+def report_command(args: argparse.Namespace, console: Console | None = None) -> ResultsDocument:
     """Write the outputs beside results.json (or into --out) and print the summary.
 
-    Returns the recorded verdict. Raises SpecError for a file that is not a journey results file.
+    Returns the document read, whose verdict and flags give the exit code the run ended with.
+    Raises SpecError for a file that is not a journey results file.
     """
     path = Path(args.results)
     try:
@@ -31,4 +33,4 @@ def report_command(args: argparse.Namespace, console: Console | None = None) -> 
     # results.json was redacted when the run wrote it
     write_outputs(document, out_dir, Redactor(), artefacts_dir=path.parent)
     print_summary(document, console or Console(file=sys.stdout), str(out_dir))
-    return document.verdict
+    return document

@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from runner.builder import build_document
+from runner.document import ResultsDocument
 from runner.engines.probe import BrowserOptions, ProbeOptions, ProbeRound, pairs_of
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
@@ -28,7 +29,8 @@ from runner.slo import judge_runs, run_verdict
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
 from runner.spec.secrets import secret_values
-from runner.vocabulary import ERROR, RunVerdict
+from runner.spec.thresholds import run_bounds
+from runner.vocabulary import ERROR
 
 ENGINES: dict[str, tuple[Engine, ...]] = {
     "http": ("http",),
@@ -57,16 +59,17 @@ def select_journeys(
     return chosen
 
 
-def run_command(args: argparse.Namespace, console: Console | None = None) -> RunVerdict:
-    """Run `journey run` as parsed by the CLI; return the run's verdict."""
+def run_command(args: argparse.Namespace, console: Console | None = None) -> ResultsDocument:
+    """Run `journey run` as parsed by the CLI; return what it wrote (its exit code is in it)."""
     engines = ENGINES[args.engine]
     journeys = select_journeys(load_journeys(args.paths), args.tag, engines)
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
     redactor = Redactor(secret_values(journeys, target))
     console = console or Console(file=RedactingWriter(sys.stdout, redactor))  # type: ignore[arg-type]
     out_dir = prepare_out_dir(args.out, "run")
+    bounds = run_bounds(j.spec for j in journeys)
     tallies: dict[tuple[str, str], JourneyTally] = {
-        (j.name, engine): JourneyTally(j.name, engine)
+        (j.name, engine): JourneyTally(j.name, engine, bounds)
         for j in journeys
         for engine in j.spec.flows()
         if engine in engines
@@ -95,12 +98,16 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
         except KeyboardInterrupt:
             interrupted = True
     ended = time.time()
-    judged = judge_runs(journeys, tallies)
+    judged = judge_runs(journeys, tallies, args.confidence)
     verdict = run_verdict([entry.verdict for entry in judged], interrupted=interrupted)
     reason = ""
     if verdict == ERROR:
         first = next(f for t in tallies.values() for f in t.failures)
         reason = f"no response from {target.name}: {first.reason}"
+    elif not_run := [
+        f"{e.journey.name} [{e.tally.engine}]" for e in judged if not e.tally.attempts
+    ]:
+        reason = f"never ran: {', '.join(not_run)}"
     document = build_document(
         command="run",
         target=target,
@@ -110,10 +117,13 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Run
         judged=judged,
         out_dir=out_dir,
         reason=reason,
+        confidence=args.confidence,
+        require_evidence=args.require_evidence,
+        command_line=getattr(args, "command_line", ""),
     )
     write_outputs(document, out_dir, redactor)
     print_summary(document, console, str(out_dir))
-    return verdict
+    return document
 
 
 @contextlib.contextmanager

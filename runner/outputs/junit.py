@@ -1,61 +1,205 @@
-"""junit.xml: one testcase per journey, so CI systems show journeys as tests.
+"""junit.xml: one testcase per journey and engine, so CI systems show journeys as tests.
 
-A missed objective is a <failure> whose message names the objective and, when a step failed,
-the step and its reason; a target that never answered is an <error>. Written from the results
-document only.
+The shape is what Jenkins' xunit plugin accepts (its `junit-10.xsd`, vendored in tests/ and
+checked there), the format GitLab and GitHub test views read too. A testcase is named
+`<journey> [<engine>]`, as a journey probed by http and by browser is two tests; its
+classname is `journey.<channel>.<engine>`. A missed objective is a <failure> whose message
+names the objective and, when a step failed, the step and its reason; a target that never
+answered is an <error>; a journey that never ran (verdict "not run", or no attempt) is
+<skipped/>, never a failure. Every testcase's <system-out> lists each of its objectives as
+`state: name (detail)`, so "met, not shown" and its evidence note reach CI even on a pass;
+objectives of the rehearsal as a whole go to the suite's <system-out>.
+
+What a run was is kept in suite-level <properties> (the schema allows them nowhere else):
+command, verdict, target and its URL per surface, where the report and results.json are,
+confidence and --require-evidence.
+
+Times are seconds with three decimals. The suite's is the document's `duration_s`. A
+journey's is the time its runs took in all: the exact sum of its run latencies
+(`latency_buckets.sum`) when the document has it; else an estimate, the median run
+(`latency_s.p50`) times its attempts, or for a journey with no end-to-end sample the same
+over its steps; 0 for a journey that never ran or had nothing measured. Not `latency_s.max`:
+one run's worst time is neither what the journey cost nor comparable between journeys run 5
+and 500 times.
+
+Written from the results document only; the text is scrubbed by the Redactor last. Imports
+the document, the vocabulary and the Redactor, nothing of the other outputs.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from runner.document import JourneyEntry, ResultsDocument
+from runner.document import JourneyEntry, Objective, ResultsDocument
 from runner.redact import Redactor
-from runner.vocabulary import ERROR, FAIL, MISSED
+from runner.vocabulary import ABORTED, ERROR, FAIL, INTERRUPTED, MISSED, NOT_RUN, RunVerdict
+
+# Characters XML 1.0 cannot carry even escaped (a browser message's ANSI colour codes):
+# ElementTree writes them as they are, and CI servers then reject the whole file.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def render_junit(document: ResultsDocument) -> str:
-    """The JUnit XML text of a results document."""
+def render_junit(document: ResultsDocument, *, report_dir: Path | None = None) -> str:
+    """The JUnit XML text of a results document.
+
+    `report_dir` is the folder of results.json and index.html, given as a suite property
+    when known. Raises nothing for odd figures: a journey without samples has time 0.
+    """
     journeys = document.journeys
-    failures = sum(1 for j in journeys if j.verdict == FAIL)
-    errors = sum(1 for j in journeys if j.verdict == ERROR)
-    time_s = f"{document.duration_s:.3f}"
-    suites = ET.Element(
-        "testsuites",
-        name="journey",
-        tests=str(len(journeys)),
-        failures=str(failures),
-        errors=str(errors),
-        time=time_s,
+    skipped = [_never_ran(j) for j in journeys]
+    ran = [j.verdict for j, skip in zip(journeys, skipped, strict=True) if not skip]
+    failures, errors = ran.count(FAIL), ran.count(ERROR)
+    own = {(o.name, o.engine) for j in journeys for o in j.objectives}
+    rehearsal = [o for o in document.objectives if (o.name, o.engine) not in own]
+    rehearsal_failed = document.load is not None and (
+        document.load.aborted is not None or not all(o.met for o in rehearsal)
     )
+    tests = len(journeys) + (document.load is not None)
+    failures += rehearsal_failed
+    time_s = _seconds(document.duration_s)
+    counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors)}
+    suites = ET.Element("testsuites", {"name": "journey", **counts, "time": time_s})
     suite = ET.SubElement(
         suites,
         "testsuite",
-        name=f"journey {document.command} {document.target.name}",
-        tests=str(len(journeys)),
-        failures=str(failures),
-        errors=str(errors),
-        skipped="0",
-        time=time_s,
-        timestamp=document.started[:19],
+        {
+            "name": f"journey {document.command} {document.target.name}",
+            **counts,
+            "skipped": str(sum(skipped)),
+            "time": time_s,
+            "timestamp": document.started[:19],
+        },
     )
-    for journey in journeys:
-        total = journey.latency_s.max or 0.0
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=f"journey.{journey.channel}.{journey.engine}",
-            name=journey.name,
-            time=f"{total:.3f}",
-        )
-        if journey.verdict in (FAIL, ERROR):
-            message, details = _failure_text(journey)
-            tag = "error" if journey.verdict == ERROR else "failure"  # JUnit's own words
-            element = ET.SubElement(case, tag, message=message, type=f"journey.{tag}")
-            element.text = details
+    properties = ET.SubElement(suite, "properties")
+    for name, value in _properties(document, report_dir):
+        ET.SubElement(properties, "property", name=name, value=value)
+    for journey, skip in zip(journeys, skipped, strict=True):
+        _testcase(suite, journey, skip=skip, run_verdict=document.verdict)
+    if document.load is not None:
+        _rehearsal_testcase(suite, document, rehearsal, failed=rehearsal_failed)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    text = ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def write_junit(document: ResultsDocument, path: Path, redactor: Redactor) -> None:
+    """Write junit.xml at `path`; the report (index.html, results.json) is beside it."""
+    text = render_junit(document, report_dir=path.parent)
+    path.write_text(redactor.scrub(text), encoding="utf-8")
+
+
+def _rehearsal_testcase(
+    suite: ET.Element, document: ResultsDocument, objectives: list[Objective], *, failed: bool
+) -> None:
+    """The rehearsal as a whole, a testcase too.
+
+    A profile objective missed, or an abort, must fail a CI step even when every journey passed.
+    """
+    load = document.load
+    if load is None:
+        return
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname="journey.load",
+        name=f"{load.profile} [load]",
+        time=_seconds(document.duration_s),
+    )
+    if failed:
+        missed = [o for o in objectives if not o.met]
+        message = (
+            f"aborted at {load.aborted.at_s:g}s: {load.aborted.reason}"
+            if load.aborted is not None
+            else f"{missed[0].state or MISSED} {missed[0].name}: {missed[0].detail}"
+        )
+        element = ET.SubElement(case, "failure", message=message, type="journey.failure")
+        element.text = "\n".join(map(_objective_line, missed))
+    lines = [load.rehearsed] if load.rehearsed else []
+    lines += map(_objective_line, objectives)
+    if lines:
+        ET.SubElement(case, "system-out").text = "\n".join(lines)
+
+
+def _never_ran(journey: JourneyEntry) -> bool:
+    return journey.verdict == NOT_RUN or journey.attempts == 0
+
+
+def _properties(document: ResultsDocument, report_dir: Path | None) -> list[tuple[str, str]]:
+    target = document.target
+    found = [
+        ("command", document.command),
+        ("verdict", document.verdict),
+        ("target", target.name),
+        *((f"target.{surface}", url) for surface, url in target.urls.items()),
+    ]
+    if target.tenant:
+        found.append(("tenant", target.tenant))
+    if document.load is not None:
+        found.append(("profile", document.load.profile))
+    if report_dir is not None:  # as the run was given it, like command_line: CI's own paths
+        found.append(("report", (report_dir / "index.html").as_posix()))
+        found.append(("results", (report_dir / "results.json").as_posix()))
+    found += [
+        ("confidence", f"{document.confidence:g}"),
+        ("require_evidence", "true" if document.require_evidence else "false"),
+        ("tool", f"{document.tool.name} {document.tool.version}"),
+    ]
+    if document.command_line:
+        found.append(("command_line", document.command_line))
+    if document.reason:
+        found.append(("reason", document.reason))
+    return found
+
+
+def _testcase(
+    suite: ET.Element, journey: JourneyEntry, *, skip: bool, run_verdict: RunVerdict
+) -> None:
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"journey.{journey.channel}.{journey.engine}",
+        name=f"{journey.name} [{journey.engine}]",
+        time=_seconds(0.0 if skip else _journey_time_s(journey)),
+    )
+    if skip:
+        ET.SubElement(case, "skipped", message=_skip_message(run_verdict))
+    elif journey.verdict in (FAIL, ERROR):
+        message, details = _failure_text(journey)
+        tag = "error" if journey.verdict == ERROR else "failure"  # JUnit's own words
+        element = ET.SubElement(case, tag, message=message, type=f"journey.{tag}")
+        element.text = details
+    if journey.objectives:
+        ET.SubElement(case, "system-out").text = "\n".join(map(_objective_line, journey.objectives))
+
+
+def _journey_time_s(journey: JourneyEntry) -> float:
+    # see the module docstring: exact sum, else median x runs, else the steps' median x runs
+    if journey.latency_buckets is not None:
+        return journey.latency_buckets.sum
+    if journey.latency_s.p50 is not None:
+        return journey.latency_s.p50 * journey.attempts
+    return sum((s.latency_s.p50 or 0.0) * s.attempts for s in journey.steps)
+
+
+def _skip_message(run_verdict: RunVerdict) -> str:
+    if run_verdict == INTERRUPTED:
+        return f"{NOT_RUN}: the run was interrupted before this journey started"
+    if run_verdict == ABORTED:
+        return f"{NOT_RUN}: the safety rail stopped the rehearsal before this journey started"
+    return f"{NOT_RUN}: no run of this journey started"
+
+
+def _objective_line(objective: Objective) -> str:
+    # "met, not shown: checkout [http] success (3 of 3 runs passed; 3 runs; 598 needed …)"
+    notes = [objective.detail] if objective.detail else []
+    evidence = objective.evidence
+    if evidence is not None and evidence.note and evidence.note not in objective.detail:
+        notes.append(evidence.note)
+    line = f"{objective.state or MISSED}: {objective.name}"
+    return f"{line} ({'; '.join(notes)})" if notes else line
 
 
 def _failure_text(journey: JourneyEntry) -> tuple[str, str]:
@@ -67,10 +211,11 @@ def _failure_text(journey: JourneyEntry) -> tuple[str, str]:
     if missed:
         parts.append(f"{missed[0].state or MISSED} {missed[0].name}: {missed[0].detail}")
     message = "; ".join(parts) or "journey failed"
-    lines = [f"{o.state or MISSED}: {o.name} ({o.detail})" for o in missed]
+    lines = [_objective_line(o) for o in missed]
     lines += [f"run {f.iteration} step {f.step!r}: {f.reason}" for f in journey.failures]
     return message, "\n".join(lines)
 
 
-def write_junit(document: ResultsDocument, path: Path, redactor: Redactor) -> None:
-    path.write_text(redactor.scrub(render_junit(document)), encoding="utf-8")
+def _seconds(value: float) -> str:
+    # Surefire's time: digits and at most three decimals; never negative, "nan" or "inf"
+    return f"{value:.3f}" if math.isfinite(value) and value > 0 else "0.000"

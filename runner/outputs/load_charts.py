@@ -5,7 +5,11 @@ requests and errors per second; p95 latency; the browser probes' run times (a ci
 passed run, a cross for a failed one: shape, not colour, tells them apart); and users (closed
 model) or iterations per second (open model), achieved solid, asked dotted. Each stage's span
 is a band behind every panel, its ramp hatched and its hold plain, labelled with its name; an
-abort is a thick dashed line with its words. Line styles and words carry every distinction, so
+abort is a thick dashed line with its words. Each latency objective of the profile is a
+dash-dotted line across the latency panel at its target, and the scale reaches it: a line far
+above a flat p95 is the news that latency was far within it. Panel titles sit in their own
+strip above each panel, outside the bands, so that no title is read as data; each timed
+panel's axis is in one unit, named in its title. Line styles and words carry every distinction, so
 the chart reads in grey print and colour is only a second signal.
 
 A one-hour soak has 3,600 rows: they are bucketed to at most `MAX_POINTS` before drawing,
@@ -20,6 +24,7 @@ and `charts` of ours.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -29,10 +34,14 @@ from markupsafe import Markup, escape
 
 from runner.document import LoadSection, Objective, ResultsDocument, SecondRow, StageEntry
 from runner.outputs.charts import (
+    Goal,
+    TimeUnit,
     format_clock,
     format_conservation,
     format_seconds,
-    format_target,
+    format_time,
+    format_time_in,
+    time_unit,
 )
 
 MAX_POINTS = 600
@@ -92,6 +101,7 @@ class LoadView:
     section: LoadSection
     objectives: list[Objective]
     stages: list[StageRow]
+    unit: TimeUnit  # of the stage table's times
     aborted_at: str | None
     probe_runs: int
     probe_failures: int
@@ -105,6 +115,7 @@ class _Panel:
     top: int
     y_max: float
     label: Callable[[float], str]
+    unit: TimeUnit | None = None  # a timed panel's axis unit
 
     def y(self, value: float) -> float:
         return round(self.top + _PANEL_H - value / self.y_max * _PANEL_H, 1)
@@ -148,7 +159,7 @@ def probe_runs(load: LoadSection, started_epoch_s: float) -> list[ProbeRun]:
 
 
 def load_chart(
-    load: LoadSection, probes: Sequence[ProbeRun], *, latency_target_s: float | None
+    load: LoadSection, probes: Sequence[ProbeRun], *, goals: Sequence[Goal] = ()
 ) -> Markup:
     """The rehearsal's chart as inline SVG with a title and a one-paragraph description."""
     samples = downsample(load.timeseries)
@@ -164,13 +175,13 @@ def load_chart(
     def x(t_s: float) -> float:
         return round(_LEFT + t_s * x_scale, 1)
 
-    panels = _panels(load, samples, probes, latency_target_s)
+    panels = _panels(load, samples, probes, goals)
     bottom = panels[-1].top + _PANEL_H
     body = [_DEFS]
-    body += _bands(stages, x, bottom)
+    body += _bands(stages, x, panels)
     for panel in panels:
         body += _frame(panel)
-    body += _series(load, samples, probes, panels, x, latency_target_s)
+    body += _series(load, samples, probes, panels, x, goals)
     body += _time_axis(extent, minutes, x, bottom)
     if aborted:
         at = x(aborted.at_s)
@@ -209,10 +220,6 @@ def _nice_max(value: float) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value * 0.999)
 
 
-def _tick_seconds(value: float) -> str:
-    return format_target(value) if value > 0 else "0"
-
-
 def _count(value: float) -> str:
     return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
 
@@ -221,41 +228,49 @@ def _panels(
     load: LoadSection,
     samples: Sequence[Sample],
     probes: Sequence[ProbeRun],
-    latency_target_s: float | None,
+    goals: Sequence[Goal],
 ) -> list[_Panel]:
     open_model = load.model == "open"
-    p95 = max((s.p95_s or 0.0 for s in samples), default=0.0)
-    p95_title = "p95 latency of all requests (s)"
-    if latency_target_s is not None and latency_target_s <= 1.5 * max(p95, 1e-9):
-        p95 = max(p95, latency_target_s)  # keep the objective's line on the scale
-    elif latency_target_s is not None:  # far above: drawing it would flatten the line
-        p95_title += f" · objective p95 ≤ {format_target(latency_target_s)}, above this scale"
-    specs: list[tuple[str, float, Callable[[float], str]]] = [
+    # the scale reaches every objective's line (see the module docstring)
+    p95 = max([0.0, *(s.p95_s or 0.0 for s in samples), *(g.target_s for g in goals)])
+    specs: list[tuple[str, float, bool]] = [  # title, data maximum, timed
         (
             "Requests per second (solid) and errors per second (dashed)",
             max((max(s.requests, s.errors) for s in samples), default=0.0),
-            _count,
+            False,
         ),
-        (p95_title, p95, _tick_seconds),
+        ("p95 latency of all requests ({unit})", p95, True),
     ]
     if probes:
         durations = max(p.duration_s for p in probes)
-        title = "Browser probe run time (s): ○ passed, ✖ failed, line = the run's span"
-        specs.append((title, durations, _tick_seconds))
+        title = "Browser probe run time ({unit}): ○ passed, ✖ failed, line = the run's span"
+        specs.append((title, durations, True))
     if open_model:
         peak = max((max(s.iterations, s.asked or 0.0) for s in samples), default=0.0)
-        specs.append(("Iterations per second: completed (solid), asked (dotted)", peak, _count))
+        specs.append(("Iterations per second: completed (solid), asked (dotted)", peak, False))
     else:
         peak = max((max(s.users or 0.0, s.asked or 0.0) for s in samples), default=0.0)
-        specs.append(("Users: running (solid), asked (dotted)", peak, _count))
-    return [
-        _Panel(title, _TOP + i * (_TITLE_H + _PANEL_H) + _TITLE_H, _nice_max(peak), label)
-        for i, (title, peak, label) in enumerate(specs)
-    ]
+        specs.append(("Users: running (solid), asked (dotted)", peak, False))
+    panels = []
+    for index, (title, peak, timed) in enumerate(specs):
+        y_max = _nice_max(peak)
+        top = _TOP + index * (_TITLE_H + _PANEL_H) + _TITLE_H
+        if timed:
+            unit = time_unit([y_max])
+            label = functools.partial(format_time, unit=unit)
+            panels.append(_Panel(title.format(unit=unit), top, y_max, label, unit))
+        else:
+            panels.append(_Panel(title, top, y_max, _count))
+    return panels
 
 
-def _bands(stages: Sequence[StageEntry], x: Callable[[float], float], bottom: int) -> list[str]:
-    """One `<g class="band">` per stage: hatched ramp, plain hold, a boundary line, a label."""
+def _bands(
+    stages: Sequence[StageEntry], x: Callable[[float], float], panels: Sequence[_Panel]
+) -> list[str]:
+    """One `<g class="band">` per stage: hatched ramp, plain hold, a boundary line, a label.
+
+    The band is drawn behind each panel only, not behind the title strips between them.
+    """
     out = []
     for index, stage in enumerate(stages):
         start, ramp_end = x(stage.start_s), x(stage.ramp_end_s)
@@ -267,21 +282,24 @@ def _bands(stages: Sequence[StageEntry], x: Callable[[float], float], bottom: in
         parts = [
             f'<g class="band {tone}{" excl" if excluded else ""}"><title>{escape(tip)}</title>'
         ]
-        if ramp_end > start:
-            parts.append(_rect("ramp", start, ramp_end, bottom))
-        if end > ramp_end:
-            parts.append(_rect("hold", ramp_end, end, bottom))
-        parts.append(f'<path class="edge" d="M{start},2V{bottom}"/>')
+        edge = [f"M{start},2v14"]  # beside the stage's label
+        for panel in panels:
+            if ramp_end > start:
+                parts.append(_rect("ramp", start, ramp_end, panel.top))
+            if end > ramp_end:
+                parts.append(_rect("hold", ramp_end, end, panel.top))
+            edge.append(f"M{start},{panel.top}v{_PANEL_H}")
+        parts.append(f'<path class="edge" d="{"".join(edge)}"/>')
         label = words if len(words) * 6.5 < end - start - 6 else str(index + 1)
         parts.append(f'<text class="s st" x="{start + 3}" y="12">{escape(label)}</text></g>')
         out.append("".join(parts))
     return out
 
 
-def _rect(css: str, left: float, right: float, bottom: int) -> str:
+def _rect(css: str, left: float, right: float, top: int) -> str:
     return (
-        f'<rect class="{css}" x="{left}" y="{_TOP}" width="{round(right - left, 1)}" '
-        f'height="{bottom - _TOP}"/>'
+        f'<rect class="{css}" x="{left}" y="{top}" width="{round(right - left, 1)}" '
+        f'height="{_PANEL_H}"/>'
     )
 
 
@@ -318,7 +336,7 @@ def _series(
     probes: Sequence[ProbeRun],
     panels: Sequence[_Panel],
     x: Callable[[float], float],
-    latency_target_s: float | None,
+    goals: Sequence[Goal],
 ) -> list[str]:
     traffic, latency, *rest = panels
     out = [
@@ -326,17 +344,31 @@ def _series(
         f'<path class="ln err" d="{_line(samples, lambda s: s.errors, traffic, x)}"/>',
         f'<path class="ln p95" d="{_line(samples, lambda s: s.p95_s, latency, x)}"/>',
     ]
-    if latency_target_s is not None and latency_target_s <= latency.y_max:
-        y = latency.y(latency_target_s)
-        words = f"objective p95 ≤ {format_target(latency_target_s)}"
-        out.append(f'<path class="ln goal" d="M{_LEFT},{y}H{_W - _RIGHT}"/>')
-        out.append(f'<text class="e" x="{_W - _RIGHT}" y="{y - 4}">{escape(words)}</text>')
+    out += _goal_lines(goals, latency)
     if probes:
         out.append(_probe_marks(probes, rest[0], x))
     people = rest[-1]
     achieved: Getter = (lambda s: s.completed) if load.model == "open" else (lambda s: s.users)
     out.append(f'<path class="ln ach" d="{_line(samples, achieved, people, x)}"/>')
     out.append(f'<path class="ln ask" d="{_line(samples, lambda s: s.asked, people, x)}"/>')
+    return out
+
+
+def _goal_lines(goals: Sequence[Goal], panel: _Panel) -> list[str]:
+    """A line per latency objective, its words above its right end, shifted left if crowded."""
+    out: list[str] = []
+    placed: list[tuple[float, float]] = []  # (y, left end) of the labels drawn so far
+    unit = panel.unit or "s"
+    for goal in sorted(goals, key=lambda g: g.target_s):
+        y = panel.y(min(goal.target_s, panel.y_max))
+        words = f"objective {goal.stat} ≤ {format_time_in(goal.target_s, unit)}"
+        right = float(_W - _RIGHT)
+        for other_y, other_left in placed:
+            if abs(other_y - y) < 12:
+                right = min(right, other_left - 12)
+        placed.append((y, right - len(words) * 6.2))
+        out.append(f'<path class="ln goal" d="M{_LEFT},{y}H{_W - _RIGHT}"/>')
+        out.append(f'<text class="e" x="{round(right, 1)}" y="{y - 4}">{escape(words)}</text>')
     return out
 
 
@@ -414,7 +446,7 @@ def load_view(document: ResultsDocument) -> LoadView | None:
     if load is None:
         return None
     objectives = [o for o in document.objectives if o.journey == load.profile]
-    latency = next((o for o in objectives if o.kind == "latency" and o.stat == "p95"), None)
+    goals = [Goal(o.stat, o.target) for o in objectives if o.kind == "latency" and o.step is None]
     started = datetime.fromisoformat(document.started.replace("Z", "+00:00"))
     probes = probe_runs(load, started.timestamp())
     minutes = max([0.0, *(s.end_s for s in load.stages)]) >= 600
@@ -423,10 +455,11 @@ def load_view(document: ResultsDocument) -> LoadView | None:
         section=load,
         objectives=objectives,
         stages=[_stage_row(s, minutes=minutes) for s in load.stages],
+        unit=time_unit(s.latency_s.p95 for s in load.stages),
         aborted_at=None if aborted is None else format_clock(aborted.at_s, minutes=minutes),
         probe_runs=len(probes),
         probe_failures=sum(1 for p in probes if not p.passed),
-        chart=load_chart(load, probes, latency_target_s=latency.target if latency else None),
+        chart=load_chart(load, probes, goals=goals),
         conservation=format_conservation(load.iterations) if load.iterations else "",
     )
 

@@ -2,41 +2,64 @@
 
 Rendered from the results document only, like every output, through prometheus_client: one
 fresh `CollectorRegistry` per call holding one collector that reads the document, so nothing
-leaks between runs and no process-global registry is touched. Counters are built as metric
-families, not `Counter` objects, so they carry the document's totals and no `_created` series
-(a file of totals has no creation time worth scraping).
+leaks between runs and no process-global registry is touched. Metrics are built as metric
+families, not `Counter` or `Histogram` objects, so they carry the document's exact totals and
+no `_created` series (a file of totals has no creation time worth scraping).
 
-Names follow the exposition conventions: base units (`_seconds`), `_total` for counters, ratios
-as 0 to 1. Labels are bounded: `journey`, `step`, `engine`, `channel`, `target` (the target's
-*name*, never a URL with ids), `tenant` ("" when there is none), `objective` (names from the
-spec), `profile` and `stage` (from the load profile). Percentiles are gauges with a `quantile`
-label, since results hold percentiles from histograms, not the sum a Summary would need. Rows
-whose labels coincide are summed (counters) or the first kept (gauges): a series must occur once.
-Imports only `redact` and the typed results document of ours.
+Names follow the exposition conventions and `promtool check metrics`: base units (`_seconds`),
+`_total` for counters, ratios as 0 to 1, `_timestamp_seconds` for Unix times. Latency and
+freshness are histograms built from the document's exact bucket counts (`Buckets`), never
+gauges with a `quantile` label: Prometheus can aggregate and re-derive any quantile from
+buckets, and the judge places a bound at each SLO threshold, so "how many runs were over 2 s"
+is read exactly. Each journey has its own `le` set (the web ladder plus its own thresholds),
+so adding a journey never changes another's series. A journey or step without buckets (an
+older document, or no samples) gets no histogram rather than an empty one that would claim
+"0 runs measured" beside percentiles that say otherwise.
+
+Labels are bounded: `journey`, `step`, `engine`, `channel`, `target` (the target's *name*,
+never a URL with ids), `tenant` ("" when there is none), `result` (success | failure),
+`objective` and `kind` (from the spec), `profile` (from the load profile). Rows whose labels
+coincide are merged so that a series occurs once: counters and histograms add up (histograms
+at the bounds both share, which stays exact), timestamps keep the latest, other gauges the
+first. docs/metrics.md lists every family. Imports only `redact` and the typed document.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
-from runner.document import JourneyEntry, LoadSection, Percentiles, ResultsDocument
+from runner.document import Buckets, JourneyEntry, LoadSection, ResultsDocument
 from runner.redact import Redactor
 
-QUANTILES = {"0.5": "p50", "0.95": "p95", "0.99": "p99"}
-Kind = Literal["counter", "gauge"]
+logger = logging.getLogger(__name__)
+
+Kind = Literal["counter", "gauge", "histogram"]
+Merge = Literal["sum", "first", "latest"]
 
 
 def render_prometheus(document: ResultsDocument) -> str:
     """The exposition text of a results document's totals.
 
-    Missing optional figures (a percentile of a step that never ran, a load section of a
-    `run`) are left out, not zero.
+    Missing optional figures (buckets of a journey that never ran, a `last_success` of a
+    journey that never passed, a load section of a `run`) are left out, not zero. Raises
+    ValueError when a journey's buckets hold fewer counts than bounds (a malformed document):
+    a histogram cannot be guessed.
     """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ResultsCollector(document))
@@ -48,32 +71,99 @@ def write_prometheus(document: ResultsDocument, path: Path, redactor: Redactor) 
     path.write_text(redactor.scrub(render_prometheus(document)), encoding="utf-8")
 
 
+@dataclass(slots=True)
+class _Histogram:
+    """One histogram series: cumulative count at each finite bound, the count and the sum."""
+
+    cumulative: dict[float, float]
+    count: float
+    sum: float
+
+    @classmethod
+    def of(cls, buckets: Buckets) -> _Histogram:
+        pairs = zip(buckets.le, buckets.cumulative, strict=True)
+        cumulative = {float(le): float(n) for le, n in sorted(pairs) if not math.isinf(le)}
+        return cls(cumulative, float(buckets.count), float(buckets.sum))
+
+    def absorb(self, other: _Histogram) -> None:
+        # Exact at the bounds both hold; a bound only one of them has cannot be split.
+        common = self.cumulative.keys() & other.cumulative.keys()
+        self.cumulative = {le: self.cumulative[le] + other.cumulative[le] for le in sorted(common)}
+        self.count += other.count
+        self.sum += other.sum
+
+    def buckets(self) -> list[tuple[str, float]]:
+        # prometheus_client's own spelling of `le` ("0.005", "60.0"), so these series are the
+        # ones a client_python exporter (`journey serve`) writes for the same bound.
+        finite = [
+            (floatToGoString(le), n)  # type: ignore[no-untyped-call]
+            for le, n in self.cumulative.items()
+        ]
+        return [*finite, ("+Inf", self.count)]
+
+
 class _Families:
-    """Metric families keyed by name, each series added once: counters sum, gauges keep first."""
+    """Metric families keyed by name, each series added once and merged by its family's rule."""
 
     def __init__(self) -> None:
         self._docs: dict[str, tuple[Kind, str, list[str]]] = {}
-        self._series: dict[str, dict[tuple[str, ...], float]] = {}
+        self._series: dict[str, dict[tuple[str, ...], float | _Histogram]] = {}
 
-    def add(self, kind: Kind, name: str, doc: str, labels: Mapping[str, str], value: float) -> None:
+    def _slot(
+        self, kind: Kind, name: str, doc: str, labels: Mapping[str, str]
+    ) -> dict[tuple[str, ...], float | _Histogram]:
         if name not in self._docs:
             self._docs[name] = (kind, doc, list(labels))
             self._series[name] = {}
-        key, series = tuple(labels.values()), self._series[name]
-        if key not in series:
+        return self._series[name]
+
+    def add(
+        self,
+        kind: Literal["counter", "gauge"],
+        name: str,
+        doc: str,
+        labels: Mapping[str, str],
+        value: float,
+        *,
+        merge: Merge | None = None,
+    ) -> None:
+        rule = merge or ("sum" if kind == "counter" else "first")
+        series, key = self._slot(kind, name, doc, labels), tuple(labels.values())
+        old = series.get(key)
+        if not isinstance(old, float):
             series[key] = float(value)
-        elif kind == "counter":
-            series[key] += float(value)
+        elif rule == "sum":
+            series[key] = old + float(value)
+        elif rule == "latest":
+            series[key] = max(old, float(value))
+
+    def add_histogram(
+        self, name: str, doc: str, labels: Mapping[str, str], buckets: Buckets
+    ) -> None:
+        series, key = self._slot("histogram", name, doc, labels), tuple(labels.values())
+        new, old = _Histogram.of(buckets), series.get(key)
+        if isinstance(old, _Histogram):
+            old.absorb(new)
+        else:
+            series[key] = new
 
     def collect(self) -> Iterator[Metric]:
         for name, (kind, doc, labels) in self._docs.items():
+            if kind == "histogram":
+                histograms = HistogramMetricFamily(name, doc, labels=labels)
+                for key, value in self._series[name].items():
+                    if isinstance(value, _Histogram):
+                        histograms.add_metric(list(key), value.buckets(), value.sum)
+                yield histograms
+                continue
             family: CounterMetricFamily | GaugeMetricFamily
             if kind == "counter":
                 family = CounterMetricFamily(name, doc, labels=labels)
             else:
                 family = GaugeMetricFamily(name, doc, labels=labels)
             for key, value in self._series[name].items():
-                family.add_metric(list(key), value)
+                if isinstance(value, float):
+                    family.add_metric(list(key), value)
             yield family
 
 
@@ -114,13 +204,30 @@ def _add_journey(out: _Families, journey: JourneyEntry, common: Mapping[str, str
         "target": common["target"],
         "tenant": journey.tenant or common["tenant"],
     }
-    out.add("counter", "journey_runs", "Journey runs started", labels, journey.attempts)
-    doc = "Journey runs that failed or errored"
-    out.add("counter", "journey_run_failures", doc, labels, journey.attempts - journey.successes)
-    doc = "Journey latency percentile, whole journey"
-    _add_quantiles(out, "journey_latency_seconds", doc, labels, journey.latency_s)
-    doc = "Data propagation delay percentile (e.g. a sale until stock shows it)"
-    _add_quantiles(out, "journey_freshness_seconds", doc, labels, journey.freshness_s)
+    doc = "Journey runs ended, by result (failure: failed or errored)"
+    failures = journey.attempts - journey.successes
+    for result, runs in (("success", journey.successes), ("failure", failures)):
+        out.add("counter", "journey_runs", doc, {**labels, "result": result}, runs)
+    _add_timestamp(
+        out,
+        "journey_last_run_timestamp_seconds",
+        "When the latest run ended",
+        labels,
+        journey.last_run,
+    )
+    _add_timestamp(
+        out,
+        "journey_last_success_timestamp_seconds",
+        "When the latest passing run ended",
+        labels,
+        journey.last_success,
+    )
+    if journey.latency_buckets is not None:
+        doc = "Journey latency, end to end, of every run that made a request"
+        out.add_histogram("journey_latency_seconds", doc, labels, journey.latency_buckets)
+    if journey.freshness_buckets is not None:
+        doc = "Data propagation delay (e.g. a sale until stock shows it)"
+        out.add_histogram("journey_freshness_seconds", doc, labels, journey.freshness_buckets)
     for step in journey.steps:
         step_labels = {"journey": labels["journey"], "step": step.name}
         step_labels |= {k: labels[k] for k in ("engine", "channel", "target", "tenant")}
@@ -128,23 +235,27 @@ def _add_journey(out: _Families, journey: JourneyEntry, common: Mapping[str, str
         out.add("counter", "journey_step_requests", doc, step_labels, step.attempts)
         doc = "Step attempts that failed"
         out.add("counter", "journey_step_failures", doc, step_labels, step.failures)
-        doc = "Step latency percentile"
-        _add_quantiles(out, "journey_step_latency_seconds", doc, step_labels, step.latency_s)
+        if step.latency_buckets is not None:
+            doc = "Step latency"
+            out.add_histogram(
+                "journey_step_latency_seconds", doc, step_labels, step.latency_buckets
+            )
 
 
-def _add_quantiles(
-    out: _Families,
-    name: str,
-    doc: str,
-    labels: Mapping[str, str],
-    percentiles: Percentiles | None,
+def _add_timestamp(
+    out: _Families, name: str, doc: str, labels: Mapping[str, str], when: str | None
 ) -> None:
-    if percentiles is None:
+    if when is None:
         return
-    for quantile, key in QUANTILES.items():
-        value = getattr(percentiles, key)
-        if value is not None:
-            out.add("gauge", name, doc, {**labels, "quantile": quantile}, value)
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        # A hand-edited results.json must not stop the other outputs: leave the sample out.
+        logger.warning("%s: not an ISO 8601 time, left out: %r", name, when)
+        return
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the document writes UTC
+    out.add("gauge", name, doc, labels, moment.timestamp(), merge="latest")
 
 
 def _add_load(out: _Families, load: LoadSection, common: Mapping[str, str]) -> None:

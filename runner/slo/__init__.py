@@ -8,6 +8,7 @@ objectives. Judging reads results and the spec and knows nothing of outputs.
 from __future__ import annotations
 
 from runner.slo.objectives import (
+    DEFAULT_CONFIDENCE,
     DEFAULT_SLO,
     DEFAULT_SUCCESS,
     Kind,
@@ -18,6 +19,7 @@ from runner.slo.objectives import (
 from runner.slo.probes import Judged, journey_verdict, judge_runs, run_verdict
 
 __all__ = [
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_SLO",
     "DEFAULT_SUCCESS",
     "Judged",

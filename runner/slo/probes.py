@@ -9,20 +9,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runner.results import JourneyTally
-from runner.slo.objectives import Objective, evaluate_journey
+from runner.slo.objectives import DEFAULT_CONFIDENCE, Objective, evaluate_journey
 from runner.spec.loader import LoadedJourney
-from runner.vocabulary import ERROR, FAIL, INTERRUPTED, PASS, JourneyVerdict, RunVerdict
+from runner.vocabulary import (
+    ERROR,
+    FAIL,
+    INTERRUPTED,
+    NOT_RUN,
+    PASS,
+    JourneyVerdict,
+    RunVerdict,
+)
 
 
 def journey_verdict(tally: JourneyTally, objectives: list[Objective]) -> JourneyVerdict:
-    """Pass when every objective is met; error when the target never answered; else fail."""
-    if tally.attempts and tally.unreachable == tally.attempts:
+    """Pass when every objective is met; error when the target never answered; else fail.
+
+    "Not run" when no run started (the run stopped first): shown apart, never as a failure.
+    """
+    if not tally.attempts:
+        return NOT_RUN
+    if tally.unreachable == tally.attempts:
         return ERROR
     return PASS if objectives and all(o.met for o in objectives) else FAIL
 
 
 def run_verdict(verdicts: list[JourneyVerdict], *, interrupted: bool) -> RunVerdict:
-    """The run's one word: interrupted wins, then error (unreachable), fail, pass."""
+    """The run's one word: interrupted wins, then error (unreachable), fail, pass.
+
+    A journey that never ran is no pass: the run fails (what was not seen never passes).
+    """
     if interrupted:
         return INTERRUPTED
     if verdicts and all(v == ERROR for v in verdicts):
@@ -41,7 +57,9 @@ class Judged:
 
 
 def judge_runs(
-    journeys: Sequence[LoadedJourney], tallies: Mapping[tuple[str, str], JourneyTally]
+    journeys: Sequence[LoadedJourney],
+    tallies: Mapping[tuple[str, str], JourneyTally],
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> list[Judged]:
     """Judge every (journey, engine) tally, in journey order, http before browser."""
     judged = []
@@ -50,7 +68,7 @@ def judge_runs(
             tally = tallies.get((journey.name, engine))
             if tally is None:
                 continue  # this engine was not asked for
-            objectives = evaluate_journey(journey.spec, tally)
+            objectives = evaluate_journey(journey.spec, tally, confidence)
             verdict = journey_verdict(tally, objectives)
             judged.append(Judged(journey, tally, objectives, verdict))
     return judged

@@ -16,11 +16,24 @@ from dataclasses import dataclass, replace
 
 from runner.engines.load.outcome import RehearsalOutcome
 from runner.engines.load.timeline import stage_at
-from runner.slo import Judged, Objective, cut_short, judge_runs, run_verdict
+from runner.slo import DEFAULT_CONFIDENCE, Judged, Objective, cut_short, judge_runs, run_verdict
+from runner.slo.evidence import Share
+from runner.slo.objectives import judged, percent, percentile_objective
 from runner.slo.windows import Split, Window, split_seconds, throughput
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile
-from runner.vocabulary import ABORTED, ERROR, FAIL, PASS, RunVerdict
+from runner.vocabulary import (
+    ABORTED,
+    ERROR,
+    FAIL,
+    MISSED,
+    NOT_RUN,
+    OBSERVED,
+    PASS,
+    Engine,
+    ObjectiveState,
+    RunVerdict,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,23 +47,26 @@ class RehearsalJudgement:
 
 
 def judge_rehearsal(
-    profile: LoadProfile, journeys: list[LoadedJourney], outcome: RehearsalOutcome
+    profile: LoadProfile,
+    journeys: list[LoadedJourney],
+    outcome: RehearsalOutcome,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> RehearsalJudgement:
     """Judge what `outcome` measured; see the module docstring for what counts."""
     split = split_seconds(profile, outcome)
     used = [j for j in journeys if j.name in profile.mix]
-    judged = judge_runs(used, split.tallies)
-    objectives = _profile_objectives(profile, split, outcome)
+    judged_journeys = judge_runs(used, split.tallies, confidence)
+    objectives = _profile_objectives(profile, split, outcome, confidence)
     if why := _cut_short_reason(outcome):
         objectives = [cut_short(o, why) for o in objectives]
-        judged = [_cut_short(entry, why) for entry in judged]
+        judged_journeys = [_cut_short(entry, why) for entry in judged_journeys]
     if outcome.aborted:
         verdict: RunVerdict = ABORTED
     else:
-        met = [entry.verdict for entry in judged]
+        met = [entry.verdict for entry in judged_journeys]
         met += [PASS if o.met else FAIL for o in objectives]
         verdict = run_verdict(met, interrupted=outcome.interrupted)
-    return RehearsalJudgement(judged, objectives, verdict, split)
+    return RehearsalJudgement(judged_journeys, objectives, verdict, split)
 
 
 def _cut_short_reason(outcome: RehearsalOutcome) -> str:
@@ -63,57 +79,54 @@ def _cut_short_reason(outcome: RehearsalOutcome) -> str:
 
 def _cut_short(entry: Judged, why: str) -> Judged:
     objectives = [cut_short(o, why) for o in entry.objectives]
-    verdict = entry.verdict if entry.verdict == ERROR else FAIL
+    verdict = entry.verdict if entry.verdict in (ERROR, NOT_RUN) else FAIL
     return replace(entry, objectives=objectives, verdict=verdict)
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
-
-
 def _profile_objectives(
-    profile: LoadProfile, split: Split, outcome: RehearsalOutcome
+    profile: LoadProfile, split: Split, outcome: RehearsalOutcome, confidence: float
 ) -> list[Objective]:
     name, slo, window, out = profile.profile, profile.slo, split.judged, []
     suffix = f" ({split.note})" if split.note else ""
     if slo.error_rate is not None:
-        ratio = window.failures / window.steps if window.steps else None
-        out.append(
-            Objective(
-                f"{name}: request error ratio",
-                name,
-                "http",
-                None,
-                "success",
-                "ratio",
-                1.0 - slo.error_rate,
-                None if ratio is None else round(1.0 - ratio, 6),
+        common = (f"{name}: request error ratio", name, "http", None, "success", "ratio")
+        target = 1.0 - slo.error_rate
+        if not window.steps:
+            out.append(Objective(*common, target, None, 0, False, "no data"))  # type: ignore[arg-type]
+        else:
+            ratio = window.failures / window.steps
+            objective = Objective(
+                *common,  # type: ignore[arg-type]
+                target,
+                round(1.0 - ratio, 6),
                 window.steps,
-                ratio is not None and ratio <= slo.error_rate,
-                "no data"
-                if ratio is None
-                else f"{window.failures} of {window.steps} requests failed{suffix}",
+                ratio <= slo.error_rate,
+                f"{window.failures} of {window.steps} requests failed{suffix}",
             )
-        )
+            share = Share(window.steps, window.failures, slo.error_rate)
+            out.append(
+                judged(objective, share, confidence, claim=f"≥ {percent(target)}", unit="request")
+            )
     for stat, limit in slo.latency.bounds() if slo.latency else []:
-        value = window.latency.value(stat)
-        out.append(
-            Objective(
-                f"{name}: request latency {stat}",
-                name,
-                "http",
-                None,
-                "latency",
-                stat,
-                limit,
-                _rounded(value),
-                window.latency.count,
-                value is not None and value <= limit,
-                "no data" if value is None else f"{stat} {value:.3f}s vs {limit:g}s{suffix}",
-            )
+        common_latency: tuple[str, str, Engine, str | None] = (
+            f"{name}: request latency {stat}",
+            name,
+            "http",
+            None,
         )
-    out += _throughput_objectives(profile, split, outcome)
+        objective = percentile_objective(
+            common_latency, "latency", stat, limit, window.latency, confidence
+        )
+        out.append(replace(objective, detail=objective.detail + suffix))
+    out += [_observed(o) for o in _throughput_objectives(profile, split, outcome)]
     return out
+
+
+def _observed(objective: Objective) -> Objective:
+    """A throughput objective: a rate over seconds, not a share of samples, so only observed."""
+    state: ObjectiveState = OBSERVED if objective.met else MISSED
+    detail = f"{objective.detail}; a rate, observed, never shown"
+    return replace(objective, state=state, detail=detail)
 
 
 def _throughput_objectives(

@@ -132,6 +132,25 @@ class LoadSlo(BaseModel):
     min_rate: Rate | None = None  # any model: iterations completed per second, per stage
 
 
+class Peak(BaseModel):
+    """The event a profile stands for and the peak it expects: `{event: flash sale, users: 60}`.
+
+    In users (closed model) or `rate` (open model), matching the stages. Without one, a profile
+    is "not a peak rehearsal", whatever its name: the report says what was held against it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    event: str = Field(min_length=1, max_length=80)
+    users: int | None = Field(default=None, ge=1)
+    rate: Rate | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> Peak:
+        if (self.users is None) == (self.rate is None):
+            raise ValueError("give the expected peak in users or in rate, one of them")
+        return self
+
+
 class LoadProfile(BaseModel):
     """One peak-event profile: stages, mix, think time, probes, rails and objectives."""
 
@@ -148,12 +167,16 @@ class LoadProfile(BaseModel):
     request_timeout: Duration | None = Field(default=None, gt=0)
     abort_if: AbortIf = AbortIf()
     slo: LoadSlo = LoadSlo()
+    peak: Peak | None = None
 
     @model_validator(mode="after")
     def _one_model(self) -> LoadProfile:
         kinds = {stage.users is None for stage in self.stages}
         if len(kinds) > 1:
             raise ValueError("stages must all be in users or all in rate, not both")
+        if self.peak is not None and (self.peak.users is None) != self.open_model:
+            unit = "rate" if self.open_model else "users"
+            raise ValueError(f"the stages are in {unit}: give the expected peak in {unit} too")
         if any(weight < 0 for weight in self.mix.values()) or not any(self.mix.values()):
             raise ValueError("mix weights must be non-negative and not all zero")
         return self

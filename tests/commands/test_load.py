@@ -278,6 +278,12 @@ def test_flash_sale_passes_against_a_healthy_shop(tmp_path: Path) -> None:
     ]
     probes = [j for j in data["journeys"] if j["engine"] == "browser"]
     assert [p["name"] for p in probes] == ["checkout"] and probes[0]["attempts"] >= 1
+    # what was rehearsed, against the expected peak, with the real hold lengths
+    assert data["load"]["peak"] == {"event": "flash sale", "expected": 60.0, "unit": "users"}
+    assert data["load"]["rehearsed"] == (
+        "held 60 users for 10 min: 1.0\u00d7 the expected flash sale peak; "
+        "played at 0.05\u00d7: each hold lasted 30 s, not 10 min"
+    )
 
 
 def test_flash_sale_with_slow_checkout_misses_its_latency_objective(tmp_path: Path) -> None:

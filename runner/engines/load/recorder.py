@@ -29,6 +29,7 @@ class Recorder:
     """
 
     def __init__(self) -> None:
+        self.bounds: tuple[float, ...] = ()  # exact histogram counts at these, once the spec came
         self._pending: dict[tuple[int, str], JourneyTally] = {}
         self._passed_steps: dict[str, int] = {}
         self._completed = 0
@@ -42,7 +43,7 @@ class Recorder:
         key = (int(run.started), run.journey)
         tally = self._pending.get(key)
         if tally is None:
-            tally = self._pending[key] = JourneyTally(run.journey, "http")
+            tally = self._pending[key] = JourneyTally(run.journey, "http", self.bounds)
         tally.add(run)
         if run.steps and not run.cut_off and run.outcome == "passed":
             self._completed += 1

@@ -25,6 +25,8 @@ def tally_to_wire(tally: JourneyTally) -> dict[str, Any]:
         "latency": tally.latency.to_wire(),
         "freshness": tally.freshness.to_wire(),
         "failure_count": tally.failure_count,
+        "last_ended": tally.last_ended,
+        "last_success_ended": tally.last_success_ended,
         "failures": [asdict(failure) for failure in tally.failures],
         "steps": {name: _step_to_wire(step) for name, step in tally.steps.items()},
     }
@@ -39,6 +41,9 @@ def tally_from_wire(data: dict[str, Any]) -> JourneyTally:
     tally.latency = Histogram.from_wire(data["latency"])
     tally.freshness = Histogram.from_wire(data["freshness"])
     tally.failure_count = int(data["failure_count"])
+    tally.last_ended = data.get("last_ended")
+    tally.last_success_ended = data.get("last_success_ended")
+    tally.bounds = tally.latency.bounds
     tally.failures = [
         FailureRecord(**{**f, "artefacts": tuple(f["artefacts"])}) for f in data["failures"]
     ]

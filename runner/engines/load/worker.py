@@ -26,6 +26,7 @@ from runner.engines.load import protocol
 from runner.engines.load.recorder import Recorder
 from runner.engines.load.users import ArrivalGate, build_user_classes
 from runner.errors import JourneyError
+from runner.spec.thresholds import run_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def run_worker(master_host: str, master_port: int) -> None:
         except JourneyError as exc:
             runner.send_message(protocol.FAILED, {"error": str(exc)})
             return
+        recorder.bounds = run_bounds([journey.spec for journey in journeys], profile)
         classes, shopper = build_user_classes(journeys, profile, target, recorder, gate)
         shoppers.append(shopper)
         environment.user_classes = list(classes)
