@@ -6,7 +6,6 @@ columns, no colour). The Console writes through RedactingWriter, so no line can 
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import IO
 
 from rich.console import Console
@@ -15,18 +14,15 @@ from rich.text import Text
 
 from runner.document import LoadSection, Objective, ResultsDocument
 from runner.outputs.charts import format_conservation
+from runner.outputs.summary import evidence_strength
 from runner.redact import Redactor
 from runner.vocabulary import (
     GOOD_VERDICTS,
     HOLD,
     INTERRUPTED,
-    MET,
     MET_NOT_SHOWN,
     MISSED,
-    NOT_JUDGED,
-    NOT_REACHED,
     NOT_RUN,
-    OBSERVED,
     PASS,
     RUN_VERDICTS,
     VERDICT_LINES,
@@ -96,7 +92,7 @@ def print_summary(document: ResultsDocument, console: Console, out_dir: str | No
     words = VERDICT_LINES.get(verdict, verdict)
     not_shown = sum(1 for o in document.objectives if o.state == MET_NOT_SHOWN)
     if not_shown:  # the verdict line alone would overstate what the samples show
-        console.print(f"  evidence {evidence_line(document)}", markup=False, highlight=False)
+        console.print(f"  {evidence_strength(document)}", markup=False, highlight=False)
     if verdict == PASS and not_shown:
         words += f", {not_shown} not shown by their samples"
         if document.require_evidence:
@@ -114,20 +110,6 @@ def _print_unmet(objective: Objective, console: Console) -> None:
         return
     state = objective.state or MISSED
     console.print(f"  {state:<7} {objective.name}: {objective.detail}", markup=False)
-
-
-def evidence_line(document: ResultsDocument) -> str:
-    """How strong the evidence is, in one line: shown, met but not shown, observed, missed."""
-    states = Counter(o.state or (MET if o.met else MISSED) for o in document.objectives)
-    level = f"{document.confidence * 100:g} %"
-    judged = len(document.objectives) - states[OBSERVED]
-    words = [f"{states[MET]} of {judged} objectives shown at {level}"]
-    words += [
-        f"{states[state]} {state}"
-        for state in (MET_NOT_SHOWN, OBSERVED, MISSED, NOT_JUDGED, NOT_REACHED)
-        if states[state]
-    ]
-    return "; ".join(words)
 
 
 def _print_load(load: LoadSection, console: Console) -> None:
