@@ -80,8 +80,14 @@ def print_summary(document: ResultsDocument, console: Console, out_dir: str | No
     for journey in document.journeys:
         for objective in journey.objectives:
             _print_unmet(objective, console)
-        for failure in journey.failures[:3]:
-            line = f"  failed  {journey.name} / {failure.step}: {failure.reason}"
+        # the same failure repeated is one line with its count (exact, from the steps' tallies),
+        # the three commonest at most
+        repeated = [
+            (n, step.name, reason) for step in journey.steps for reason, n in step.reasons.items()
+        ]
+        for count, step_name, reason in sorted(repeated, key=lambda r: -r[0])[:3]:
+            times = f" ({count}\u00d7)" if count > 1 else ""
+            line = f"  failed  {journey.name} / {step_name}: {reason}{times}"
             console.print(line, markup=False)
     if document.load:
         for objective in document.objectives:

@@ -1,0 +1,389 @@
+"""The command line's words: every command, flag, default, example and exit code, for `--help`.
+
+Shaped for people who know pytest, Locust and k6: every command has a description, examples
+and the exit-code table in its help; every flag says what it does and its default; flags are
+never abbreviated (`--rep 1` is an error, not `--repeat`); a misspelt flag gets "did you mean
+--target?"; bare `journey` lists the commands; `JOURNEY_TARGET` is the default `--target`, as
+`LOCUST_HOST` is Locust's. Parsing only: `cli.py` dispatches, the commands do the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import IO, NoReturn
+
+from runner import __version__
+
+TARGET_ENV = "JOURNEY_TARGET"
+
+EXIT_CODES = """\
+exit codes:
+  0    every objective met (canary: promote)
+  1    an objective missed, a rehearsal aborted by its rail (canary: roll back)
+  2    invalid input: journeys, profile, targets, flags or ${ENV}; nothing was run
+  3    the target could not be reached at all
+  4    not enough evidence: a canary hold, or a pass not shown with --require-evidence
+  70   an internal error of ours (a traceback, then "please report")
+  130  interrupted by Ctrl-C or SIGTERM; what was measured is written"""
+
+EXAMPLES = {
+    "validate": """\
+examples:
+  journey validate journeys/
+  journey validate journeys/ loadprofiles/ --targets targets.yaml""",
+    "run": """\
+examples:
+  journey run journeys/ --target http://127.0.0.1:8000
+  journey run journeys/checkout.yaml --target staging --engine browser --repeat 5
+  journey run journeys/ --target staging --repeat 600 --require-evidence""",
+    "load": """\
+examples:
+  journey load flash-sale --target http://127.0.0.1:8000 --time-scale 0.05
+  journey load black-friday --target staging --master --expect-workers 4""",
+    "worker": """\
+examples:
+  journey worker --master-host master.internal""",
+    "report": """\
+examples:
+  journey report reports/latest/results.json
+  journey report old/results.json --out rerendered/""",
+    "demo-shop": """\
+examples:
+  journey demo-shop --port 8000
+  journey demo-shop --port 8000 --workers 2 --fault checkout:latency=800ms""",
+}
+
+DESCRIPTIONS = {
+    "validate": "Check journey files, load profiles and targets files without sending a "
+    "request: exit 0 when all are valid, else one line per problem and exit 2.",
+    "run": "Run journeys as probes (http and browser flows), once or --repeat N times, judge "
+    "them against their SLOs with the evidence each verdict has, and write results.json, "
+    "junit.xml, index.html and metrics.prom.",
+    "load": "Rehearse a peak event: a load profile's stages on Locust workers, browser probes "
+    "during the load, safety rails that abort a run that hurts the target, judged and "
+    "reported like a run.",
+    "worker": "A load worker for `journey load --master` on another host: it receives the "
+    "spec from the master and generates its share of the load until the master ends.",
+    "report": "Re-render every output of a past run from its results.json and exit with the "
+    "code that run ended with.",
+    "demo-shop": "Run the embedded demo shop, a real retail system to rehearse against, until "
+    "Ctrl-C or SIGTERM (exit 0).",
+}
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs kept as written; every flag's help ends with its default, when it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if "%(default)" in text or default in (None, False, [], argparse.SUPPRESS):
+            return text
+        if action.option_strings and action.nargs != 0:
+            return f"{text} (default: %(default)s)"
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, strict: no abbreviations, and one line with a suggestion for a wrong flag."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        """One line on stderr and exit 2, as for every other invalid input."""
+        self.exit(2, f"{self.prog}: {self.suggest(message)}\n")
+
+    def suggest(self, message: str) -> str:
+        """`message`, with "did you mean --target?" for a flag close to one of ours."""
+        flags = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        for word in re.findall(r"(?<!\w)(--?[A-Za-z][\w-]*)", message):
+            close = difflib.get_close_matches(word.split("=")[0], flags, n=1, cutoff=0.6)
+            if close and close[0] != word:
+                return f"{message} (did you mean {close[0]}?)"
+        return message
+
+
+def build_parser() -> Parser:
+    """The `journey` command line; `args.command` names the command chosen."""
+    parser = Parser(
+        prog="journey",
+        description="Synthetic retail journeys: probes, load rehearsals and their evidence, "
+        "judged against SLOs.",
+        epilog=EXIT_CODES,
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"journey {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=Parser, title="commands"
+    )
+    _validate(_command(commands, "validate", "check journeys, profiles and targets files"))
+    _run(_command(commands, "run", "run journeys as probes, judge them, write reports"))
+    _load(_command(commands, "load", "a load rehearsal of a profile on Locust"))
+    _worker(_command(commands, "worker", "a load worker for a `journey load --master`"))
+    _report(_command(commands, "report", "re-render the outputs of a results.json"))
+    _demo_shop(_command(commands, "demo-shop", "run the embedded demo shop"))
+    return parser
+
+
+def parse(argv: Sequence[str], *, stdout: IO[str] | None = None) -> argparse.Namespace:
+    """Parse `argv`; bare `journey` prints the commands and exits 2 (a command is needed).
+
+    Unknown flags are reported by the command's own parser, which knows its flags to suggest.
+    """
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    words = list(argv)
+    name = next((w for w in words if w in subparsers.choices), None)
+    if name is not None:  # before argparse, which would first say that --target is missing
+        chosen: Parser = subparsers.choices[name]
+        known = {o for a in chosen._actions for o in a.option_strings}
+        for word in words[words.index(name) + 1 :]:
+            if word == "--":
+                break
+            if word.startswith("--") and word.split("=")[0] not in known:
+                chosen.error(f"unrecognized argument: {word}")
+    args, extras = parser.parse_known_args(words)
+    if args.command is None:
+        parser.print_help(stdout or sys.stdout)
+        raise SystemExit(2)
+    if extras:
+        subparsers.choices[args.command].error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
+def _command(commands: argparse._SubParsersAction[Parser], name: str, summary: str) -> Parser:
+    parser = commands.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(DESCRIPTIONS[name], width=79),
+        epilog=f"{EXAMPLES[name]}\n\n{EXIT_CODES}",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
+    output.add_argument(
+        "-v", "--verbose", action="store_true", help="also print what the engines log"
+    )
+    output.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour on the terminal (as NO_COLOR=1 does; FORCE_COLOR=1 forces it)",
+    )
+    return parser
+
+
+def _target(parser: Parser) -> None:
+    default = os.environ.get(TARGET_ENV) or None
+    parser.add_argument(
+        "--target",
+        required=default is None,
+        default=default,
+        metavar="URL|NAME",
+        help=f"a base URL, or an environment of the targets file (default: ${TARGET_ENV})",
+    )
+    parser.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="the targets file a NAME is looked up in (default: targets.yaml)",
+    )
+
+
+def _evidence(parser: Parser) -> None:
+    parser.add_argument(
+        "--confidence",
+        type=_confidence,
+        default=0.95,
+        metavar="LEVEL",
+        help="the confidence of every objective's one-sided bound, e.g. 95%% or 0.99",
+    )
+    parser.add_argument(
+        "--require-evidence",
+        action="store_true",
+        help="exit 4 when a pass has an objective met but not shown by its samples",
+    )
+
+
+def _validate(parser: Parser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="journey, profile or targets files, or folders searched for *.yaml",
+    )
+    parser.add_argument("--targets", metavar="FILE", help="also check this targets file")
+
+
+def _run(parser: Parser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="journey files, or folders of them"
+    )
+    _target(parser)
+    parser.add_argument(
+        "--engine",
+        choices=["http", "browser", "all"],
+        default="all",
+        help="which flows to run: all runs every flow each journey has",
+    )
+    parser.add_argument(
+        "--repeat", type=positive_int, default=1, metavar="N", help="runs per journey"
+    )
+    parser.add_argument(
+        "--interval",
+        type=seconds,
+        default=0.0,
+        metavar="DURATION",
+        help="start rounds this far apart, start to start (seconds)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=seconds,
+        default=None,
+        metavar="DURATION",
+        help="start no round after this long",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="where outputs go (default: reports/<timestamp>-run/)"
+    )
+    parser.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="T",
+        help="run only journeys carrying tag T; repeatable",
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="also write timeline.jsonl, a line per run"
+    )
+    parser.add_argument(
+        "--trace",
+        choices=["on-failure", "off"],
+        default="on-failure",
+        help="keep a Playwright trace of failed browser runs, or record none",
+    )
+    parser.add_argument(
+        "--browser-path",
+        metavar="PATH",
+        help="the Chromium to use (default: $JOURNEY_BROWSER, then one found)",
+    )
+    _evidence(parser)
+
+
+def _load(parser: Parser) -> None:
+    parser.add_argument(
+        "profile", metavar="PROFILE", help="a profile file, or a shipped profile's name"
+    )
+    parser.add_argument(
+        "--journeys",
+        default="journeys",
+        metavar="DIR",
+        help="where the journeys the profile names are",
+    )
+    _target(parser)
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: one per core)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="scale every stage and window: 0.05 plays 13 minutes in 39 s",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="where outputs go (default: reports/<timestamp>-load/)"
+    )
+    parser.add_argument(
+        "--master", action="store_true", help="start no local worker: wait for remote ones"
+    )
+    parser.add_argument(
+        "--expect-workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="with --master, the workers to wait for",
+    )
+    parser.add_argument(
+        "--master-port", type=int, default=5557, metavar="PORT", help="the port workers use"
+    )
+    parser.add_argument(
+        "--no-probes", action="store_true", help="skip the profile's browser probes"
+    )
+    _evidence(parser)
+
+
+def _worker(parser: Parser) -> None:
+    parser.add_argument(
+        "--master-host",
+        required=True,
+        metavar="HOST",
+        help="the host running `journey load --master`",
+    )
+    parser.add_argument(
+        "--master-port", type=int, default=5557, metavar="PORT", help="the master's port"
+    )
+
+
+def _report(parser: Parser) -> None:
+    parser.add_argument("results", metavar="RESULTS.json", help="a results.json of a past run")
+    parser.add_argument(
+        "--out", metavar="DIR", help="where to write (default: the results file's folder)"
+    )
+
+
+def _demo_shop(parser: Parser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    parser.add_argument(
+        "--db", default=None, help="the SQLite file (default: a fresh temporary one)"
+    )
+    parser.add_argument("--workers", type=positive_int, default=1, help="server worker processes")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="GROUP:KIND=VALUE",
+        help="start with a fault, e.g. checkout:latency=800ms; repeatable",
+    )
+
+
+def seconds(text: str) -> float:
+    """A duration flag: `30s`, `2m`, `1500ms`."""
+    from runner.spec.units import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def positive_int(text: str) -> int:
+    """A count flag: an integer ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _confidence(text: str) -> float:
+    """`95%`, `99.9%` or `0.95`: from 50 % up to, not including, 100 %."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a level such as 95% or 0.99, got {text!r}")
+    return value
