@@ -42,6 +42,7 @@ RANKS = {
     "runner.outdir": 6,
     "runner.commands": 7,
     "runner.cli": 8,
+    "runner.arguments": 8,  # the command line's words, which cli.py parses with
     "runner.__main__": 9,
 }
 
