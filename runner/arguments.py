@@ -195,10 +195,11 @@ def _target(parser: Parser) -> None:
     )
 
 
-def _evidence(parser: Parser) -> None:
+def evidence_flags(parser: argparse.ArgumentParser) -> None:
+    """`--confidence` and `--require-evidence`, which `run` and `load` take alike."""
     parser.add_argument(
         "--confidence",
-        type=_confidence,
+        type=confidence,
         default=0.95,
         metavar="LEVEL",
         help="the confidence of every objective's one-sided bound, e.g. 95%% or 0.99",
@@ -272,7 +273,7 @@ def _run(parser: Parser) -> None:
         metavar="PATH",
         help="the Chromium to use (default: $JOURNEY_BROWSER, then one found)",
     )
-    _evidence(parser)
+    evidence_flags(parser)
 
 
 def _load(parser: Parser) -> None:
@@ -319,7 +320,7 @@ def _load(parser: Parser) -> None:
     parser.add_argument(
         "--no-probes", action="store_true", help="skip the profile's browser probes"
     )
-    _evidence(parser)
+    evidence_flags(parser)
 
 
 def _worker(parser: Parser) -> None:
@@ -378,7 +379,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def _confidence(text: str) -> float:
+def confidence(text: str) -> float:
     """`95%`, `99.9%` or `0.95`: from 50 % up to, not including, 100 %."""
     try:
         value = float(text[:-1]) / 100 if text.endswith("%") else float(text)

@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 
 from runner import __version__
+from runner.arguments import evidence_flags, positive_int, seconds
 from runner.errors import SpecError
 from runner.vocabulary import VERDICT_EXIT, ExitCode
 
@@ -84,12 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", required=True, metavar="URL|NAME")
     run.add_argument("--targets", metavar="FILE", help="targets file (default: targets.yaml)")
     run.add_argument("--engine", choices=["http", "browser", "all"], default="all")
-    run.add_argument("--repeat", type=_positive_int, default=1, metavar="N")
+    run.add_argument("--repeat", type=positive_int, default=1, metavar="N")
     run.add_argument(
-        "--interval", type=_seconds, default=0.0, metavar="DURATION", help="start rounds apart"
+        "--interval", type=seconds, default=0.0, metavar="DURATION", help="start rounds apart"
     )
     run.add_argument(
-        "--duration", type=_seconds, default=None, metavar="DURATION", help="no round after this"
+        "--duration", type=seconds, default=None, metavar="DURATION", help="no round after this"
     )
     run.add_argument("--out", metavar="DIR")
     run.add_argument("--tag", action="append", default=[], metavar="T")
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="Chromium to use (default: JOURNEY_BROWSER, then found)",
     )
-    _evidence_flags(run)
+    evidence_flags(run)
     run.set_defaults(handler=_run)
 
     load = commands.add_parser("load", help="a load rehearsal of a profile on Locust")
@@ -115,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--targets", metavar="FILE", help="targets file (default: targets.yaml)")
     load.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="local worker processes (default: one per core)",
@@ -129,10 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--out", metavar="DIR")
     load.add_argument("--master", action="store_true", help="wait for remote `journey worker`s")
-    load.add_argument("--expect-workers", type=_positive_int, default=1, metavar="N")
+    load.add_argument("--expect-workers", type=positive_int, default=1, metavar="N")
     load.add_argument("--master-port", type=int, default=5557, metavar="PORT")
     load.add_argument("--no-probes", action="store_true", help="skip the profile's browser probes")
-    _evidence_flags(load)
+    evidence_flags(load)
     load.set_defaults(handler=_load)
 
     worker = commands.add_parser("worker", help="a load worker for a `journey load --master`")
@@ -149,36 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     shop.add_argument("--host", default="127.0.0.1")
     shop.add_argument("--port", type=int, default=8000)
     shop.add_argument("--db", default=None, help="SQLite file (default: a fresh temporary one)")
-    shop.add_argument("--workers", type=_positive_int, default=1)
+    shop.add_argument("--workers", type=positive_int, default=1)
     shop.add_argument("--fault", action="append", default=[], metavar="GROUP:KIND=VALUE")
     shop.set_defaults(handler=_demo_shop)
     return parser
-
-
-def _evidence_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--confidence",
-        type=_confidence,
-        default=0.95,
-        metavar="LEVEL",
-        help="of every objective's one-sided bound (default 95%%)",
-    )
-    parser.add_argument(
-        "--require-evidence",
-        action="store_true",
-        help="exit 4 when a pass has an objective met but not shown by its samples",
-    )
-
-
-def _confidence(text: str) -> float:
-    """`95%`, `99.9%` or `0.95`: strictly between 50 % and 100 %."""
-    try:
-        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.5 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a level such as 95% or 0.99, got {text!r}")
-    return value
 
 
 def command_line(argv: Sequence[str], cwd: Path) -> str:
@@ -195,25 +170,6 @@ def command_line(argv: Sequence[str], cwd: Path) -> str:
 
 
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
-
-
-def _seconds(text: str) -> float:
-    from runner.spec.units import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> Any:

@@ -57,14 +57,16 @@ def test_the_docs_name_no_flag_a_command_does_not_have() -> None:
     unknown = []
     for name, text in sections().items():
         assert name in known, f"docs/cli.md documents journey {name}, which does not exist"
-        unknown += [f"journey {name} {flag}" for flag in set(FLAG.findall(text)) - flags(known[name])]
+        unknown += [
+            f"journey {name} {flag}" for flag in set(FLAG.findall(text)) - flags(known[name])
+        ]
     assert not unknown, "documented flags that do not exist:\n" + "\n".join(sorted(unknown))
 
 
 def test_every_journey_command_the_docs_name_exists() -> None:
     known = set(commands())
     named = {}
-    for doc in sorted(CLI_DOC.parent.glob("*.md")) + [CLI_DOC.parent.parent / "README.md"]:
+    for doc in [*sorted(CLI_DOC.parent.glob("*.md")), CLI_DOC.parent.parent / "README.md"]:
         for match in COMMAND.finditer(code_of(doc.read_text(encoding="utf-8"))):
             named.setdefault(match.group(1) or match.group(2), doc.name)
     assert {name: doc for name, doc in named.items() if name not in known} == {}

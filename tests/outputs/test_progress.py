@@ -25,7 +25,7 @@ def test_off_a_terminal_a_plain_line_at_most_every_ten_seconds_never_wrapped() -
     buffer, clock = io.StringIO(), Clock()
     progress = Progress(plain_console(buffer), clock=clock)
     long = "run 1/1000 runs · 0 failed · " + "x" * 80  # longer than the console's 60 columns
-    for second in range(0, 31):
+    for second in range(31):
         clock.now = float(second)
         progress.update(f"{long} {second}")
     progress.close()
