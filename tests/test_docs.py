@@ -18,7 +18,7 @@ from runner.spec.template import ENV_REF
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "docs" / "journeys.md"
-EXAMPLE_DOCS = [REFERENCE, ROOT / "docs" / "tutorial-another-shop.md"]
+EXAMPLE_DOCS = [REFERENCE, ROOT / "docs" / "tutorial-another-shop.md", ROOT / "README.md"]
 MODELS: list[type[BaseModel]] = [
     Journey,
     HttpStep,

@@ -25,8 +25,9 @@ from runner.document import ProbeRun, Probes, ResultsDocument, part_from_json
 from runner.engines.load.master import Rehearsal, WorkersNotReady
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
-from runner.outputs.console import RedactingWriter, print_summary
+from runner.outputs.console import print_summary, stdout_console
 from runner.outputs.files import write_outputs
+from runner.outputs.progress import Progress, rehearsal_line
 from runner.outputs.results_json import read_results
 from runner.redact import Redactor
 from runner.slo.rehearsal import judge_rehearsal
@@ -58,6 +59,11 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
             [Problem("--time-scale", 1, 1, ("time_scale",), "expected a number above 0")]
         )
     profile_path = resolve_profile(args.profile)
+    if not Path(args.journeys).is_dir():
+        where = f"no journeys folder {args.journeys!r} (from the current folder)"
+        raise SpecError(
+            [Problem("--journeys", 1, 1, ("journeys",), f"{where}; --journeys DIR sets it")]
+        )
     journeys = load_journeys([args.journeys])
     profile = load_profile(
         profile_path,
@@ -66,7 +72,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
     )
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
     redactor = Redactor(secret_values(journeys, target))
-    console = console or Console(file=RedactingWriter(sys.stdout, redactor))  # type: ignore[arg-type]
+    console = console or stdout_console(redactor)
     out_dir = prepare_out_dir(args.out, "load")
     local = 0 if args.master else (args.workers or os.cpu_count() or 1)
     expected = args.expect_workers if args.master else local
@@ -85,8 +91,13 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)
     probes = _start_probes(args, profile, journeys, out_dir)
+    progress = Progress(console, quiet=getattr(args, "quiet", False))
+    rehearsal.on_second = lambda elapsed_s: progress.update(
+        rehearsal_line(rehearsal.outcome, elapsed_s, rehearsal.runner.user_count)
+    )
     try:
-        outcome = rehearsal.run(expected, local)
+        with progress:
+            outcome = rehearsal.run(expected, local)
     except WorkersNotReady as exc:
         raise SpecError([Problem("--workers", 1, 1, ("workers",), str(exc))]) from None
     finally:
@@ -125,7 +136,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
         command_line=getattr(args, "command_line", ""),
     )
     write_outputs(document, out_dir, redactor)
-    print_summary(document, console, str(out_dir))
+    print_summary(document, console, str(out_dir), quiet=getattr(args, "quiet", False))
     return document
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from rich.console import Console
 
 from runner.document import ResultsDocument
 from runner.errors import Problem, SpecError
-from runner.outputs.console import print_summary
+from runner.outputs.console import print_summary, stdout_console
 from runner.outputs.files import write_outputs
 from runner.outputs.results_json import read_results
 from runner.redact import Redactor
@@ -32,5 +31,10 @@ def report_command(args: argparse.Namespace, console: Console | None = None) -> 
     out_dir.mkdir(parents=True, exist_ok=True)
     # results.json was redacted when the run wrote it
     write_outputs(document, out_dir, Redactor(), artefacts_dir=path.parent)
-    print_summary(document, console or Console(file=sys.stdout), str(out_dir))
+    print_summary(
+        document,
+        console or stdout_console(),
+        str(out_dir),
+        quiet=getattr(args, "quiet", False),
+    )
     return document

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
+import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +21,9 @@ from runner.document import ResultsDocument
 from runner.engines.probe import BrowserOptions, ProbeOptions, ProbeRound, pairs_of
 from runner.errors import Problem, SpecError
 from runner.outdir import prepare_out_dir
-from runner.outputs.console import RedactingWriter, print_summary
+from runner.outputs.console import print_summary, stdout_console
 from runner.outputs.files import write_outputs
+from runner.outputs.progress import Progress, RunCounter
 from runner.redact import Redactor
 from runner.results import Engine, JourneyRun, JourneyTally
 from runner.slo import judge_runs, run_verdict
@@ -30,7 +31,7 @@ from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
 from runner.spec.secrets import secret_values
 from runner.spec.thresholds import run_bounds
-from runner.vocabulary import ERROR
+from runner.vocabulary import ERROR, PASSED
 
 ENGINES: dict[str, tuple[Engine, ...]] = {
     "http": ("http",),
@@ -65,7 +66,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Res
     journeys = select_journeys(load_journeys(args.paths), args.tag, engines)
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
     redactor = Redactor(secret_values(journeys, target))
-    console = console or Console(file=RedactingWriter(sys.stdout, redactor))  # type: ignore[arg-type]
+    console = console or stdout_console(redactor)
     out_dir = prepare_out_dir(args.out, "run")
     bounds = run_bounds(j.spec for j in journeys)
     tallies: dict[tuple[str, str], JourneyTally] = {
@@ -90,11 +91,15 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Res
     )
     with contextlib.ExitStack() as stack:
         probes = stack.enter_context(ProbeRound(pairs_of(journeys, target), options))
+        counter = RunCounter(planned_runs(args, len(tallies)))
+        progress = stack.enter_context(Progress(console, quiet=getattr(args, "quiet", False)))
+        progress.follow(lambda: counter.line(progress.elapsed_s))
         try:
             timeline = stack.enter_context(_timeline(out_dir, args.timeline))
             for run in probes.runs():
                 tallies[(run.journey, run.engine)].add(run)
                 timeline(run)
+                counter.add(run.outcome == PASSED)
         except KeyboardInterrupt:
             interrupted = True
     ended = time.time()
@@ -122,8 +127,16 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Res
         command_line=getattr(args, "command_line", ""),
     )
     write_outputs(document, out_dir, redactor)
-    print_summary(document, console, str(out_dir))
+    print_summary(document, console, str(out_dir), quiet=getattr(args, "quiet", False))
     return document
+
+
+def planned_runs(args: argparse.Namespace, flows: int) -> int:
+    """Runs `journey run` makes at most: its rounds (fewer when `--duration` ends them) by flows."""
+    rounds: int = args.repeat
+    if args.duration is not None:
+        rounds = min(rounds, math.ceil(args.duration / args.interval)) if args.interval else rounds
+    return max(rounds, 1) * flows
 
 
 @contextlib.contextmanager

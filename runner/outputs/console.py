@@ -6,6 +6,7 @@ columns, no colour). The Console writes through RedactingWriter, so no line can 
 
 from __future__ import annotations
 
+import sys
 from typing import IO
 
 from rich.console import Console
@@ -55,14 +56,34 @@ class RedactingWriter:
         return self._stream.fileno()
 
 
+def stdout_console(redactor: Redactor | None = None) -> Console:
+    """The Console a command prints on: secrets scrubbed, and off a terminal no line wrapped.
+
+    A CI log is read by grep and by people scrolling back: a reason cut at column 80 matches
+    neither, so anything but a terminal gets each message whole, on one line.
+    """
+    stream: IO[str] = sys.stdout if redactor is None else RedactingWriter(sys.stdout, redactor)  # type: ignore[assignment]
+    console = Console(file=stream, highlight=False)
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
 def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.2f}s"
 
 
-def print_summary(document: ResultsDocument, console: Console, out_dir: str | None) -> None:
-    """Print the per-journey table, each missed objective and failure, and the verdict line."""
+def print_summary(
+    document: ResultsDocument, console: Console, out_dir: str | None, *, quiet: bool = False
+) -> None:
+    """Print the per-journey table, each missed objective and failure, and the verdict line.
+
+    `quiet` (`--quiet`) prints the verdict line alone: what a CI step wants in its log.
+    """
+    if quiet:
+        console.print(verdict_line(document))
+        return
     table = Table(title=Text(f"journey {document.command} → {document.target.name}"))
     for column in ("journey", "verdict", "runs", "success", "p95", "freshness p95"):
         table.add_column(column, justify="left" if column in ("journey", "verdict") else "right")
@@ -94,20 +115,26 @@ def print_summary(document: ResultsDocument, console: Console, out_dir: str | No
             if objective.journey == document.load.profile:
                 _print_unmet(objective, console)
         _print_load(document.load, console)
+    if any(o.state == MET_NOT_SHOWN for o in document.objectives):
+        # the verdict line alone would overstate what the samples show
+        console.print(f"  {evidence_strength(document)}", markup=False, highlight=False)
+    console.print(verdict_line(document))
+    if out_dir:
+        console.print(f"reports: {out_dir}", markup=False, highlight=False)
+
+
+def verdict_line(document: ResultsDocument) -> Text:
+    """The run's verdict in words, with how many passes its samples do not show, and why."""
     verdict = document.verdict
     words = VERDICT_LINES.get(verdict, verdict)
     not_shown = sum(1 for o in document.objectives if o.state == MET_NOT_SHOWN)
-    if not_shown:  # the verdict line alone would overstate what the samples show
-        console.print(f"  {evidence_strength(document)}", markup=False, highlight=False)
     if verdict == PASS and not_shown:
         words += f", {not_shown} not shown by their samples"
         if document.require_evidence:
             words += " (--require-evidence: exit 4)"
     if document.reason:
         words += f" ({document.reason})"
-    console.print(Text(words, style=_VERDICT_STYLE.get(verdict, "")))
-    if out_dir:
-        console.print(f"reports: {out_dir}", markup=False, highlight=False)
+    return Text(words, style=_VERDICT_STYLE.get(verdict, ""))
 
 
 def _print_unmet(objective: Objective, console: Console) -> None:

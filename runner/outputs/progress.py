@@ -9,15 +9,21 @@ wrapped mid-line. `--quiet` shows none of it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+if TYPE_CHECKING:
+    from runner.engines.load.outcome import RehearsalOutcome
+
 PLAIN_INTERVAL_S = 10.0
+RECENT_S = 5  # a rehearsal's line: requests, errors and p95 over its last whole seconds
 
 
 class Progress:
@@ -38,6 +44,8 @@ class Progress:
         self._started = clock()
         self._printed_at: float | None = None
         self._live: Live | None = None
+        self._ticking = threading.Event()
+        self._ticker: threading.Thread | None = None
         if not quiet and console.is_terminal:
             self._live = Live(Text(""), console=console, transient=True, refresh_per_second=4)
 
@@ -59,8 +67,28 @@ class Progress:
             self._printed_at = now
             self._console.print(text, markup=False, highlight=False, soft_wrap=True)
 
+    def follow(self, render: Callable[[], str], every_s: float = 1.0) -> None:
+        """Call `render` every `every_s` and show its line, until `close`.
+
+        Updates that wait for work to end would go silent during a 40 s browser run or a
+        hung target, exactly when a CI log most needs to say the run is alive.
+        """
+        if self._quiet or self._ticker is not None:
+            return
+
+        def tick() -> None:
+            while not self._ticking.wait(every_s):
+                self.update(render())
+
+        self.update(render())
+        self._ticker = threading.Thread(target=tick, name="journey-progress", daemon=True)
+        self._ticker.start()
+
     def close(self) -> None:
         """Take the live line away, before the summary prints."""
+        self._ticking.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2.0)
         if self._live is not None and self._live.is_started:
             self._live.stop()
 
@@ -95,3 +123,50 @@ def runs_line(done: int, total: int | None, failed: int, elapsed_s: float) -> st
     if total and done:
         line += f" · ~{duration(elapsed_s / done * (total - done))} left"
     return line
+
+
+def rehearsal_line(outcome: RehearsalOutcome, elapsed_s: float, users: int) -> str:
+    """`load stage peak · 120 users · 84 req/s · 0.4% errors · p95 210ms · 1m05s of 13m00s`.
+
+    Requests, errors and p95 are over the last `RECENT_S` whole seconds: now, not on average.
+    """
+    from runner.histogram import Histogram  # only here: progress.py stays light for `run`
+
+    plans = outcome.plans
+    stage = next((p for p in plans if elapsed_s < p.end_s), plans[-1]) if plans else None
+    now = int(outcome.started + elapsed_s)
+    recent = [outcome.seconds.get(second, {}) for second in range(now - RECENT_S, now)]
+    requests = errors = 0
+    latency = Histogram()
+    for tallies in recent:
+        for tally in tallies.values():
+            requests += tally.requests
+            errors += sum(step.failures for step in tally.steps.values())
+            latency.merge(tally.latency)
+    p95 = latency.quantile(0.95)
+    parts = [
+        f"load stage {stage.name}" if stage else "load",
+        f"{users} users",
+        f"{requests / RECENT_S:.0f} req/s",
+        f"{errors / requests:.1%} errors" if requests else "- errors",
+        "p95 -" if p95 is None else f"p95 {p95 * 1000:.0f}ms",
+    ]
+    total = f" of {duration(plans[-1].end_s)}" if plans else ""
+    parts.append(f"{duration(elapsed_s)}{total}")
+    return " \u00b7 ".join(parts)
+
+
+class RunCounter:
+    """Runs done and failed of those planned, for `run`'s progress line."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.done = 0
+        self.failed = 0
+
+    def add(self, passed: bool) -> None:
+        self.done += 1
+        self.failed += not passed
+
+    def line(self, elapsed_s: float) -> str:
+        return runs_line(self.done, self.total, self.failed, elapsed_s)

@@ -16,6 +16,7 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -69,6 +70,8 @@ class Rehearsal:
         self.outcome.grace_s = self.grace_s = rehearsal_grace_s(profile, self.journeys)
         self.hang_windows = HangWindows.of(profile, self.journeys, time_scale)
         self.stop_requested = False
+        # called about once a second while the profile plays, with the seconds since start
+        self.on_second: Callable[[float], None] = lambda elapsed_s: None
         self._ready: set[str] = set()
         self._failed: dict[str, str] = {}
         self._flushed: set[str] = set()
@@ -178,6 +181,7 @@ class Rehearsal:
                 outcome.users[now] = self.runner.user_count
                 outcome.asked[now] = self.shape.asked
                 self._watch_workers(now)
+                self.on_second(elapsed)
                 if self.stop_requested:
                     outcome.interrupted = True
                     break
