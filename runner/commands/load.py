@@ -34,6 +34,7 @@ from runner.slo.rehearsal import judge_rehearsal
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile, load_profile
+from runner.spec.origins import check_secret_origins
 from runner.spec.secrets import secret_values
 from runner.vocabulary import FAIL, PASS
 
@@ -71,6 +72,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
         browser_journeys={j.name for j in journeys if j.spec.browser},
     )
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
+    check_secret_origins(journeys, target)  # before anything is sent: exit 2
     redactor = Redactor(secret_values(journeys, target))
     console = console or stdout_console(redactor)
     out_dir = prepare_out_dir(args.out, "load")

@@ -29,6 +29,7 @@ from runner.results import Engine, JourneyRun, JourneyTally
 from runner.slo import judge_runs, run_verdict
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
+from runner.spec.origins import check_secret_origins
 from runner.spec.secrets import secret_values
 from runner.spec.thresholds import run_bounds
 from runner.vocabulary import ERROR, PASSED
@@ -65,6 +66,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Res
     engines = ENGINES[args.engine]
     journeys = select_journeys(load_journeys(args.paths), args.tag, engines)
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
+    check_secret_origins(journeys, target)  # before anything is sent: exit 2
     redactor = Redactor(secret_values(journeys, target))
     console = console or stdout_console(redactor)
     out_dir = prepare_out_dir(args.out, "run")

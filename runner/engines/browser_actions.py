@@ -21,9 +21,10 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from runner.engines.engine import join_url
 from runner.engines.page_watch import NET_ERROR, DeadPage, Navigation, masked_url
+from runner.engines.urls import checked_url
 from runner.spec.browser import BrowserCapture, BrowserExpect, BrowserStep, Locate
+from runner.spec.origins import carried_secrets
 from runner.spec.target import Target
 from runner.spec.template import render_text
 
@@ -120,11 +121,14 @@ def act(
 ) -> None:
     """Perform the step's action (none for an assertion step).
 
-    Raises Playwright's errors, or DeadPage when the page died while the action waited.
+    Raises Playwright's errors, DeadPage when the page died while the action waited, or
+    UnsafeUrl (a LookupError) for a goto that must not be opened: nothing is navigated then.
     """
     if step.goto is not None:
-        # a goto opens a storefront page, or an absolute URL as written
-        goto(page, join_url(target, "storefront", render_text(step.goto, variables)), patience)
+        # a goto opens a storefront page, or an absolute http(s) URL as written; never a
+        # `javascript:` or `file:` one, nor a `${NAME}` it carries to another host (UnsafeUrl)
+        url = render_text(step.goto, variables)
+        goto(page, checked_url(target, "storefront", url, carried_secrets(step.goto, {})), patience)
     elif step.click is not None:
         _ready(locate(page, step.click), patience).click(timeout=patience.left_ms())
     elif step.fill is not None:

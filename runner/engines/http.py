@@ -24,14 +24,18 @@ from runner.engines.checks import (
     capture_value,
     describe_template_error,
 )
-from runner.engines.engine import ABSOLUTE, join_url, one_line, poll_until
+from runner.engines.engine import one_line, poll_until
 from runner.engines.http_client import HttpClient
 from runner.engines.memo import PerObject
+from runner.engines.redirects import Sent, send
+from runner.engines.urls import UnsafeUrl, refuse_foreign_secrets, resolve_url
+from runner.redact import SENSITIVE_HEADERS
 from runner.results import Outcome, StepResult
 from runner.spec.journey import HttpStep, Journey
+from runner.spec.origins import carried_secrets, origin_of, secret_vars, target_origins
 from runner.spec.target import Target
 from runner.spec.template import render_text, render_value, renders_to_itself
-from runner.vocabulary import ERRORED
+from runner.vocabulary import ERRORED, FAILED
 
 
 def run_http_flow(
@@ -142,14 +146,22 @@ class _RequestPlan:
 
     Most URLs and headers hold no template; joining them to the surface's base and deciding
     which target headers may go with them once, not on every request, is what lets one flow
-    code serve both a probe and thousands of load requests per second.
+    code serve both a probe and thousands of load requests per second. So is knowing, once,
+    which `${ENV}` secrets the request carries and where (`runner/spec/origins.py`): a URL
+    that renders elsewhere while it carries one is refused, and a request with secrets in
+    its headers or body follows its redirects through `redirects.request_guarded`.
     """
 
     __slots__ = (
+        "body_secrets",
+        "carried",
         "expect",
         "extensions",
         "fixed_headers",
+        "guarded",
         "headers",
+        "own",
+        "secret_headers",
         "step",
         "target",
         "timeout_s",
@@ -157,19 +169,25 @@ class _RequestPlan:
     )
 
     def __init__(
-        self, journey: str, step: HttpStep, target: Target, default_timeout_s: float | None
+        self, journey: Journey, step: HttpStep, target: Target, default_timeout_s: float | None
     ) -> None:
         spec = step.request
         self.step, self.target = step, target
         self.timeout_s = step_timeout_s(step, default_timeout_s)
         self.expect = ExpectPlan.of(step.expect)
         # the load engine names its statistics by step (bounded), not by URL (unbounded)
-        self.extensions = {"step": f"{journey} / {step.name}"}
+        self.extensions = {"step": f"{journey.journey} / {step.name}"}
+        self.own = target_origins(target)
+        self.secret_headers, self.body_secrets, self.carried = _secrets_of(journey, step, target)
+        self.guarded = spec.follow_redirects and bool(self.secret_headers or self.body_secrets)
         self.url: str | None = None  # the whole URL, when no template is in it
         self.headers: dict[str, str] | None = None
         self.fixed_headers = False  # True: `headers` holds them, rendered once
         if renders_to_itself(spec.url):
-            self.url = join_url(target, step.surface, spec.url)
+            try:
+                self.url = self.checked_url(spec.url)
+            except UnsafeUrl:
+                return  # every attempt renders it again, and fails with the reason
             header_values = [*spec.headers.values()]
             if self.sends_target_headers(self.url):
                 header_values += target.headers.values()
@@ -177,16 +195,21 @@ class _RequestPlan:
                 self.headers = self.render_headers(self.url, {})
                 self.fixed_headers = True
 
+    def checked_url(self, rendered: str) -> str:
+        """The URL to request; raises UnsafeUrl for a scheme or a secret's destination."""
+        url = resolve_url(self.target, self.step.surface, rendered)
+        refuse_foreign_secrets(url, self.own, self.carried)
+        return url
+
     def sends_target_headers(self, url: str) -> bool:
         # Target headers (often credentials) go only to the target's own origins, never to an
         # absolute URL elsewhere that a journey follows (a CDN, a payment page).
-        return bool(self.target.headers) and (not url.startswith(ABSOLUTE) or self.target.owns(url))
+        return bool(self.target.headers) and origin_of(url) in self.own
 
     def render_url(self, variables: dict[str, Any]) -> str:
         if self.url is not None:
             return self.url
-        url = render_text(self.step.request.url, variables)
-        return join_url(self.target, self.step.surface, url)
+        return self.checked_url(render_text(self.step.request.url, variables))
 
     def render_headers(self, url: str, variables: dict[str, Any]) -> dict[str, str] | None:
         if self.fixed_headers:
@@ -198,6 +221,19 @@ class _RequestPlan:
             headers = headers or {}
             headers.update({k: render_text(v, variables) for k, v in spec_headers.items()})
         return headers
+
+
+def _secrets_of(
+    journey: Journey, step: HttpStep, target: Target
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Secret-bearing header names (lower case), the body's secrets, all the request's."""
+    spec, by_var = step.request, secret_vars(journey)
+    headers = {k.lower() for k, v in spec.headers.items() if carried_secrets(v, by_var)}
+    headers |= {k.lower() for k in spec.headers if k.lower() in SENSITIVE_HEADERS}
+    headers |= {k.lower() for k in target.headers}
+    body = carried_secrets([spec.json_body, spec.form or {}], by_var)
+    carried = body | carried_secrets([spec.url, spec.headers, spec.query], by_var)
+    return frozenset(headers), body, carried
 
 
 def step_timeout_s(step: HttpStep, default_timeout_s: float | None) -> float:
@@ -226,7 +262,7 @@ def _flow_plan(
     entry = plans.get(key)
     if entry is None or entry[0] is not target:
         steps = tuple(
-            _RequestPlan(journey.journey, step, target, default_timeout_s) for step in journey.http
+            _RequestPlan(journey, step, target, default_timeout_s) for step in journey.http
         )
         entry = plans[key] = (target, steps)
     return entry[1]
@@ -248,21 +284,25 @@ def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) 
             if spec.form is None
             else {k: render_text(v, variables) for k, v in spec.form.items()}
         )
+    except UnsafeUrl as exc:  # a URL rendered to file:, or elsewhere with a secret: not sent
+        return attempt.fail(FAILED, str(exc))
     except Exception as exc:  # only rendering above: any failure there is the journey's, as data
         return attempt.fail(ERRORED, f"template: {describe_template_error(exc)}")
     sent = time.perf_counter()
     try:
-        response = client.request(
-            spec.method,
+        request = Sent(spec.method, headers, params, body, form, plan.body_secrets)
+        response, attempt.redirects = send(
+            client,
             url,
-            headers=headers,
-            params=params,
-            json=body,
-            data=form,
+            request,
             timeout=plan.timeout_s,
-            follow_redirects=spec.follow_redirects,
             extensions=plan.extensions,
+            follow_redirects=spec.follow_redirects,
+            guard=(plan.own, plan.secret_headers) if plan.guarded else None,
         )
+    except UnsafeUrl as exc:  # a redirect that would carry a secret elsewhere: not followed
+        attempt.responded = True
+        return attempt.fail(FAILED, str(exc))
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         attempt.unreachable = True
         detail = one_line(str(exc)) or type(exc).__name__
@@ -274,11 +314,11 @@ def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) 
         attempt.responded = True
         detail = one_line(str(exc)) or type(exc).__name__
         return attempt.fail("failed", f"{type(exc).__name__}: {detail}")
+    except httpx.InvalidURL as exc:  # a rendered URL httpx cannot parse: nothing was sent
+        return attempt.fail(FAILED, f"invalid url: {one_line(str(exc))}")
     attempt.done = time.perf_counter()
     attempt.responded = True
     attempt.status = response.status_code
-    if response.history:
-        attempt.redirects = tuple(f"{r.status_code} {r.url.path}" for r in response.history)
     view = ResponseView(response)
     try:
         reason = plan.expect.first_failure(view, attempt.done - sent, variables)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runner.spec.literals import check_regex, check_url
 from runner.spec.units import Duration
 
 ACTIONS = ("goto", "click", "fill", "press", "select", "check", "hover", "wait", "screenshot")
@@ -78,6 +79,11 @@ class BrowserCapture(BaseModel):
     of: str | None = None
     url: str | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _regex(cls, pattern: str | None) -> str | None:
+        return check_regex(pattern)
+
     @model_validator(mode="after")
     def _exactly_one_source(self) -> BrowserCapture:
         given = [k for k in ("text", "attribute", "url") if getattr(self, k) is not None]
@@ -126,6 +132,12 @@ class BrowserStep(BaseModel):
     capture: dict[str, BrowserCapture] = {}
     until: Until | None = None
     timeout: Duration = 15.0
+
+    @field_validator("goto")
+    @classmethod
+    def _path_or_web_url(cls, url: str | None) -> str | None:
+        # a `javascript:` or `file:` goto would run script or read files in the probe's browser
+        return None if url is None else check_url(url)
 
     @model_validator(mode="after")
     def _one_action(self) -> BrowserStep:

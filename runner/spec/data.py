@@ -3,18 +3,28 @@
 `pick` says how rows are drawn: `sequential` cycles in file order, `random` draws with
 replacement, `unique` hands each row out at most once (a run that finds the feeder exhausted
 fails with a clear reason instead of reusing, say, a gift card).
+
+A journey file is input, often from another team: its data file must lie inside the journey's
+folder, so a journey cannot read `/etc/passwd` or `../../secrets.csv` into requests that go
+to the target. The path is checked as written (relative, no `..`) and again once resolved
+(no symbolic link out of the folder), and the file must be a regular file of at most
+`MAX_DATA_BYTES` (a FIFO or `/dev/zero` would hang or exhaust the loader).
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import stat
 import threading
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_DATA_BYTES = 10 * 1024 * 1024
+"""The largest data file a journey may read (10 MiB): its rows are held in memory."""
 
 
 class DataFeeder(BaseModel):
@@ -23,6 +33,24 @@ class DataFeeder(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     csv: str = Field(min_length=1)
     pick: Literal["random", "sequential", "unique"] = "sequential"
+
+    @field_validator("csv")
+    @classmethod
+    def _inside_the_journey_folder(cls, path: str) -> str:
+        # as written: `../x.csv`, `/etc/passwd`, `C:\\x.csv` all point outside the folder
+        windows = PureWindowsPath(path)  # its parts split on `/` and `\\` alike
+        outside = PurePosixPath(path).is_absolute() or windows.drive or windows.root
+        if outside or ".." in windows.parts:
+            raise ValueError(
+                f"expected a path inside the journey's folder (relative, no '..'), got {path!r}"
+            )
+        if any(ord(character) < 32 for character in path):
+            raise ValueError(f"expected a path without control characters, got {path!r}")
+        return path
+
+
+class DataPathError(ValueError):
+    """A data file resolves outside the journey's folder, or is not a regular file."""
 
 
 class FeederExhausted(RuntimeError):
@@ -54,9 +82,23 @@ class Feeder:
         return self.rows[index]
 
 
-def read_csv_rows(path: Path) -> list[dict[str, str]]:
-    """Read every row of a CSV file with a header. Raises OSError, csv.Error, ValueError."""
-    with path.open(newline="", encoding="utf-8") as handle:
+def read_csv_rows(path: Path, *, within: Path) -> list[dict[str, str]]:
+    """Read every row of the CSV file `path`, with a header, that lies inside `within`.
+
+    Raises FileNotFoundError, DataPathError (outside `within` once symbolic links are
+    followed, not a regular file, or too large), OSError, csv.Error and ValueError.
+    """
+    resolved = path.resolve(strict=True)
+    if not resolved.is_relative_to(within.resolve()):
+        raise DataPathError(f"{str(path)!r} leads outside the journey's folder (a symbolic link)")
+    info = resolved.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise DataPathError(f"{str(path)!r} is not a regular file")
+    if info.st_size > MAX_DATA_BYTES:
+        raise DataPathError(
+            f"{str(path)!r} has {info.st_size:,} bytes (at most {MAX_DATA_BYTES:,})"
+        )
+    with resolved.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
             raise ValueError("the CSV file has no header row")

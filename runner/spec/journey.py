@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 from runner.spec.browser import BrowserStep, default_step_name
 from runner.spec.browser import Until as Until  # re-exported: http steps poll with it too
 from runner.spec.data import DataFeeder
+from runner.spec.literals import check_regex, check_url
 from runner.spec.slo import JourneySlo
 from runner.spec.units import Duration
 
@@ -61,21 +62,15 @@ def _bound(value: object) -> object:
 Bound = Annotated[float | str, BeforeValidator(_bound)]
 
 
-def _check_regex(pattern: str | None) -> str | None:
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression: {exc}") from None
-    return pattern
-
-
 def check_jsonpath(path: str) -> str:
     """Validate a JSONPath (RFC 9535) so that a typo fails at load time, not mid-run."""
     try:
         jsonpath.compile(path, strict=True)
     except jsonpath.JSONPathError as exc:
-        raise ValueError(f"invalid JSONPath {path!r}: {str(exc).splitlines()[0]}") from None
+        detail = str(exc).splitlines()[0][:80]
+        raise ValueError(f"invalid JSONPath {path[:40]!r}: {detail}") from None
+    except RecursionError:  # the parser recurses per bracket: `$[?((((...` would crash it
+        raise ValueError(f"invalid JSONPath {path[:40]!r}: nested too deeply") from None
     return path
 
 
@@ -84,7 +79,7 @@ def check_css(selector: str) -> str:
     try:
         _EMPTY_HTML.css(selector)
     except Exception as exc:  # selectolax raises ValueError or SelectolaxError by version
-        raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from None
+        raise ValueError(f"invalid CSS selector {selector[:40]!r}: {exc}") from None
     return selector
 
 
@@ -115,7 +110,7 @@ class Check(BaseModel):
     @field_validator("matches")
     @classmethod
     def _regex(cls, pattern: str | None) -> str | None:
-        return _check_regex(pattern)
+        return check_regex(pattern)
 
     @property
     def has_equals(self) -> bool:
@@ -198,7 +193,7 @@ class Capture(BaseModel):
     @field_validator("regex")
     @classmethod
     def _regex(cls, pattern: str | None) -> str | None:
-        return _check_regex(pattern)
+        return check_regex(pattern)
 
 
 class HttpRequest(BaseModel):
@@ -218,6 +213,12 @@ class HttpRequest(BaseModel):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _path_or_web_url(cls, url: str) -> str:
+        # `file:`, `javascript:`, `//host`: never a request a journey means (literals.py)
+        return check_url(url)
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpRequest:

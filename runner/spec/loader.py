@@ -2,8 +2,10 @@
 
 Besides the schema, the loader checks what only the whole file can tell: unique step names, SLO
 entries that name real steps, templates that use only variables defined by then, `${ENV}`
-secrets that are set, data files that exist and have the columns used. All problems of all
-files are reported together, so a user fixes them in one pass.
+secrets that are set, data files that exist and have the columns used; and that a journey
+holds no more templates than any needs (MAX_TEMPLATED_STRINGS, MAX_TEMPLATE_EXPRESSIONS). All
+problems of all files are reported together, so a user fixes them in one pass. Reading and
+parsing, with what hostile YAML is refused, is yamlsource.py's.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from pydantic import ValidationError
 from runner.errors import Problem, SpecError
 from runner.spec.data import Feeder, read_csv_rows
 from runner.spec.journey import Journey
-from runner.spec.problems import field_vocabulary, problems_from_validation
+from runner.spec.problems import problems_from_validation
 from runner.spec.template import BUILTIN_VARIABLES, TemplateError, compile_template
-from runner.spec.yamlsource import Document, Loc, parse_yaml
+from runner.spec.yamlsource import Document, Loc, parse_yaml, read_document
 
 JOURNEY_SUFFIXES = (".yaml", ".yml")
-_VOCABULARY = field_vocabulary(Journey)
+MAX_TEMPLATED_STRINGS = 250
+"""Strings holding a `{{ }}` in one journey; the shipped journeys have at most 12."""
+MAX_TEMPLATE_EXPRESSIONS = 1000
+"""`{{ }}` (and `{% %}`) in one journey: each is compiled at load and rendered on every run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +49,19 @@ class LoadedJourney:
 
 
 def journey_files(paths: Sequence[str]) -> tuple[list[Path], list[Problem]]:
-    """Expand files and folders (their *.yaml / *.yml, recursively, sorted) into files."""
+    """Expand files and folders (their *.yaml / *.yml, recursively, sorted) into files.
+
+    Below a folder given, hidden folders (`.git`, `.venv`) and virtualenvs (a folder holding
+    `pyvenv.cfg`, whatever its name) are skipped: their YAML is someone else's, not a spec.
+    """
     files: list[Path] = []
     problems: list[Problem] = []
     for typed in paths:
         path = Path(typed)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in JOURNEY_SUFFIXES)
+            found = sorted(_spec_files_under(path))
             if not found:
-                problems.append(Problem(typed, 1, 1, (), "no journey files (*.yaml) in folder"))
+                problems.append(Problem(typed, 1, 1, (), "no *.yaml or *.yml files in folder"))
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -61,55 +70,105 @@ def journey_files(paths: Sequence[str]) -> tuple[list[Path], list[Problem]]:
     return files, problems
 
 
+def _spec_files_under(root: Path) -> Iterator[Path]:
+    for folder, subfolders, names in os.walk(root):
+        # pruned in place, so os.walk never descends into a .git or a virtualenv
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if not name.startswith(".") and not (Path(folder, name, "pyvenv.cfg")).exists()
+        ]
+        yield from (Path(folder, name) for name in names if name.endswith(JOURNEY_SUFFIXES))
+
+
 def load_journeys(paths: Sequence[str]) -> list[LoadedJourney]:
     """Load every journey under `paths`. Raises SpecError listing every problem found."""
     files, problems = journey_files(paths)
     loaded: list[LoadedJourney] = []
-    first_seen: dict[str, str] = {}
+    documents: list[Document] = []
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), 1, 1, (), f"cannot read: {exc}"))
-            continue
+            documents.append(read_document(path))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    try:
+        loaded = load_journey_documents(documents)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise SpecError(problems)
+    return loaded
+
+
+def load_journey_documents(documents: Sequence[Document]) -> list[LoadedJourney]:
+    """Validate parsed journey files, and that no two share a name. Raises SpecError."""
+    problems: list[Problem] = []
+    loaded: list[LoadedJourney] = []
+    first_seen: dict[str, str] = {}
+    for document in documents:
         try:
-            journey = load_journey_text(text, path=str(path))
+            journey = journey_from_document(document)
         except SpecError as exc:
             problems.extend(exc.problems)
             continue
         if journey.name in first_seen:
-            line, col = _journey_name_mark(text)
+            line, col = document.marks.at(("journey",))
             message = (
                 f"duplicate journey name {journey.name!r} (also in {first_seen[journey.name]})"
             )
-            problems.append(Problem(str(path), line, col, ("journey",), message))
-        first_seen.setdefault(journey.name, str(path))
+            problems.append(Problem(document.path, line, col, ("journey",), message))
+        first_seen.setdefault(journey.name, document.path)
         loaded.append(journey)
     if problems:
         raise SpecError(problems)
     return loaded
 
 
-def _journey_name_mark(text: str) -> tuple[int, int]:
-    return parse_yaml(text, "").marks.at(("journey",))
-
-
 def load_journey_text(text: str, *, path: str) -> LoadedJourney:
     """Parse and validate one journey file's text. Raises SpecError with every problem."""
-    document = parse_yaml(text, path)
+    return journey_from_document(parse_yaml(text, path))
+
+
+def journey_from_document(document: Document) -> LoadedJourney:
+    """Validate one parsed journey file. Raises SpecError with every problem."""
+    path = document.path
     if not isinstance(document.data, dict):
         got = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
         raise SpecError([Problem(path, 1, 1, (), f"expected a journey mapping, got {got}")])
+    _check_template_counts(document)
     try:
         journey = Journey.model_validate(document.data)
     except ValidationError as exc:
-        raise SpecError(problems_from_validation(exc, document, _VOCABULARY)) from None
+        raise SpecError(problems_from_validation(exc, document, Journey)) from None
     checker = _Checker(journey, document)
     feeders = checker.feeders()
     checker.check_steps(feeders)
     if checker.problems:
         raise SpecError(checker.problems)
     return LoadedJourney(journey, path, feeders, frozenset(checker.env_refs))
+
+
+def _check_template_counts(document: Document) -> None:
+    """Refuse a journey with more templates than any needs, before compiling one of them.
+
+    Each is compiled at load and rendered on every run of every virtual user: the caps bound
+    that work, whatever a file holds. Placed at the first string over a cap.
+    """
+    strings = expressions = 0
+    for loc, text in _strings(document.data, ()):
+        count = text.count("{{") + text.count("{%")
+        if not count:
+            continue
+        strings += 1
+        expressions += count
+        if strings > MAX_TEMPLATED_STRINGS:
+            message = f"more than {MAX_TEMPLATED_STRINGS} templated strings in one journey"
+        elif expressions > MAX_TEMPLATE_EXPRESSIONS:
+            message = f"more than {MAX_TEMPLATE_EXPRESSIONS} {{{{ }}}} expressions in one journey"
+        else:
+            continue
+        line, col = document.marks.at(loc)
+        raise SpecError([Problem(document.path, line, col, loc, message)])
 
 
 class _Checker:
@@ -131,7 +190,7 @@ class _Checker:
         for name, feeder in self.journey.data.items():
             loc: Loc = ("data", name, "csv")
             try:
-                rows = read_csv_rows(folder / feeder.csv)
+                rows = read_csv_rows(folder / feeder.csv, within=folder)
             except FileNotFoundError:
                 self.problem(loc, f"data file not found: {str(folder / feeder.csv)!r}")
             except (OSError, csv.Error, ValueError, UnicodeDecodeError) as exc:
@@ -184,6 +243,9 @@ class _Checker:
             template = compile_template(source)
         except TemplateError as exc:
             self.problem(loc, str(exc))
+            return
+        except RecursionError:  # jinja's parser recurses per bracket: `{{ ((((...` would crash
+            self.problem(loc, "invalid template: nested too deeply")
             return
         for name in sorted(template.names - defined):
             self.problem(loc, f"undefined template variable {name!r}")

@@ -14,13 +14,22 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from runner.errors import Problem, SpecError
-from runner.spec.problems import field_vocabulary, problems_from_validation
+from runner.spec.literals import check_path
+from runner.spec.problems import problems_from_validation, suggest
 from runner.spec.slo import Percentiles
 from runner.spec.units import Duration, Ratio
-from runner.spec.yamlsource import Marks, parse_yaml
+from runner.spec.yamlsource import Document, Marks, read_document
 
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*")
 _PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -112,7 +121,7 @@ class AbortIf(BaseModel):
     error_rate: Ratio | None = None
     p95: Duration | None = None
     health: bool = False  # the target's health endpoint failing throughout the window
-    health_path: str = "/health"
+    health_path: Annotated[str, AfterValidator(check_path)] = "/health"
     window: Duration = Field(default=30.0, alias="for", gt=0)
     hang: Annotated[Duration | None, BeforeValidator(_off_means_none)] = DEFAULT_HANG_S
     throughput_floor: Annotated[Ratio | None, BeforeValidator(_off_means_none)] = (
@@ -197,7 +206,13 @@ class LoadProfile(BaseModel):
         return sum(stage.duration for stage in self.stages) * time_scale
 
 
-_VOCABULARY = field_vocabulary(LoadProfile)
+SHIPPED_PROFILES = Path(__file__).resolve().parent.parent.parent / "loadprofiles"
+"""The profiles journey ships (`journey load flash-sale`)."""
+
+
+def shipped_profile_names() -> list[str]:
+    """Names of the shipped profiles, sorted: what `journey load NAME` accepts as a name."""
+    return sorted(path.stem for path in SHIPPED_PROFILES.glob("*.yaml"))
 
 
 def load_profile(
@@ -209,22 +224,38 @@ def load_profile(
     """Load and validate a profile file. Raises SpecError with every problem placed.
 
     Given the names of the journeys with http and with browser flows, it also checks that
-    the mix names http journeys and the probes browser ones, placing each wrong name.
+    the mix names http journeys and the probes browser ones, placing each wrong name. A
+    `path` that does not exist and looks like a name (`flsh-sale`) is answered with the
+    shipped names and the nearest one.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Problem(str(path), 1, 1, (), f"cannot read: {exc.strerror}")]) from None
-    document = parse_yaml(text, str(path))
-    if not isinstance(document.data, dict):
-        raise SpecError([Problem(str(path), 1, 1, (), "expected a load profile mapping")])
-    try:
-        profile = LoadProfile.model_validate(document.data)
-    except ValidationError as exc:
-        raise SpecError(problems_from_validation(exc, document, _VOCABULARY)) from None
+    if not path.exists() and len(path.parts) == 1 and path.suffix not in (".yaml", ".yml"):
+        raise SpecError([_unknown_name(str(path))])
+    document = read_document(path)
+    profile = profile_from_document(document)
     if http_journeys is not None and browser_journeys is not None:
         check_against_journeys(profile, str(path), http_journeys, browser_journeys, document.marks)
     return profile
+
+
+def _unknown_name(name: str) -> Problem:
+    shipped = shipped_profile_names()
+    close = suggest(name, shipped)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    message = (
+        f"no profile file or shipped profile named {name!r}: "
+        f"{hint}shipped: {', '.join(shipped) or 'none'}"
+    )
+    return Problem(name, 1, 1, ("profile",), message)
+
+
+def profile_from_document(document: Document) -> LoadProfile:
+    """Validate one parsed profile file. Raises SpecError with every problem placed."""
+    if not isinstance(document.data, dict):
+        raise SpecError([Problem(document.path, 1, 1, (), "expected a load profile mapping")])
+    try:
+        return LoadProfile.model_validate(document.data)
+    except ValidationError as exc:
+        raise SpecError(problems_from_validation(exc, document, LoadProfile)) from None
 
 
 def check_against_journeys(
@@ -263,4 +294,13 @@ def check_against_journeys(
         raise SpecError(problems)
 
 
-__all__ = ["LoadProfile", "Stage", "check_against_journeys", "load_profile", "parse_rate"]
+__all__ = [
+    "SHIPPED_PROFILES",
+    "LoadProfile",
+    "Stage",
+    "check_against_journeys",
+    "load_profile",
+    "parse_rate",
+    "profile_from_document",
+    "shipped_profile_names",
+]

@@ -3,12 +3,15 @@
 Each error is placed at the bad value (a missing key at the mapping that lacks it, an unknown
 key at the key itself), its location is the path the user reads (`http[2].expect.status`, union
 and validator tags dropped), and its message says "expected X, got Y" in lower case, with a
-"did you mean" for a misspelt key.
+"did you mean" for a misspelt key chosen only from the keys valid at that place of that kind
+of file (a profile's stage, a journey's step), found by walking the root model's field types.
 """
 
 from __future__ import annotations
 
 import difflib
+import types
+import typing
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,33 +43,60 @@ def cut(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def field_vocabulary(*models: type[BaseModel]) -> frozenset[str]:
-    """Every key the given models (and the models inside them) accept, for "did you mean"."""
-    seen: set[type[BaseModel]] = set()
-    keys: set[str] = set()
-    pending = list(models)
-    while pending:
-        model = pending.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        for name, info in model.model_fields.items():
-            keys.add(info.alias or name)
-            pending.extend(_models_in(info.annotation))
-    return frozenset(keys)
-
-
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [m for arg in getattr(annotation, "__args__", ()) for m in _models_in(arg)]
 
 
+def keys_at(model: type[BaseModel], loc: Loc) -> frozenset[str]:
+    """The keys valid in the mapping at `loc` of a file whose root is `model`.
+
+    This is what "did you mean" chooses from: a misspelt key of a stage is matched against a
+    stage's keys, never against a journey's `timeout` or a step's `expect`. Empty when `loc`
+    leads to no model (a free-form mapping such as `vars:`), so nothing is suggested there.
+    """
+    annotations: list[Any] = [model]
+    for part in loc:
+        found: list[Any] = []
+        for annotation in annotations:
+            found += _step_into(annotation, part)
+        annotations = found
+    keys: set[str] = set()
+    for annotation in annotations:
+        for candidate in _models_in(annotation):
+            keys |= {info.alias or name for name, info in candidate.model_fields.items()}
+    return frozenset(keys)
+
+
+def _step_into(annotation: Any, part: str | int) -> list[Any]:
+    """What the value at `part` of a value typed `annotation` is typed: a field, an item."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _step_into(typing.get_args(annotation)[0], part)
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _step_into(arg, part)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, info in annotation.model_fields.items():
+            if part in (name, info.alias):
+                return [info.annotation]
+        return []
+    args = typing.get_args(annotation)
+    if origin is list and isinstance(part, int) and args:
+        return [args[0]]
+    if origin is dict and len(args) == 2:
+        return [args[1]]
+    return []
+
+
 def problems_from_validation(
-    exc: ValidationError, document: Document, vocabulary: Iterable[str] = ()
+    exc: ValidationError, document: Document, model: type[BaseModel] | None = None
 ) -> list[Problem]:
-    """One Problem per distinct place pydantic found wrong, placed in `document`."""
-    known = sorted(set(vocabulary))
+    """One Problem per distinct place pydantic found wrong, placed in `document`.
+
+    Given the file's root `model`, an unknown key gets a "did you mean" from the keys valid
+    at its place.
+    """
     problems: dict[tuple[int, int, Loc], Problem] = {}
     for error in exc.errors(include_url=False):
         loc, missing_key = _user_loc(error["loc"], document.data)
@@ -76,6 +106,7 @@ def problems_from_validation(
             loc = (*loc, missing_key)
         elif error["type"] == "extra_forbidden" or error["loc"][-1:] == ("[key]",):
             line, col = document.marks.at(loc, key=True)
+            known = keys_at(model, loc[:-1]) if model is not None and loc else frozenset()
             message = (
                 _unknown_key(str(loc[-1]) if loc else "", known)
                 if error["type"] == "extra_forbidden"
@@ -107,10 +138,15 @@ def _user_loc(loc: tuple[int | str, ...], data: Any) -> tuple[Loc, str | None]:
     return tuple(out), None
 
 
-def _unknown_key(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+def _unknown_key(key: str, known: Iterable[str]) -> str:
+    close = suggest(key, known)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown key {key!r}{hint}"
+    return f"unknown key {cut(key)}{hint}"
+
+
+def suggest(word: str, candidates: Iterable[str]) -> list[str]:
+    """The candidate closest to a misspelt `word`, if one is close enough (difflib's 0.6)."""
+    return difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
 
 
 def _message(error: ErrorDetails) -> str:

@@ -20,7 +20,7 @@ from runner.errors import Problem, SpecError
 from runner.spec.journey import Surface
 from runner.spec.problems import problems_from_validation
 from runner.spec.template import ENV_REF
-from runner.spec.yamlsource import parse_yaml
+from runner.spec.yamlsource import Document, read_document
 
 SURFACES: tuple[str, ...] = get_args(Surface)
 
@@ -103,18 +103,18 @@ class Target:
 
 def load_targets(path: Path) -> TargetsFile:
     """Load and validate a targets file. Raises SpecError with every problem placed."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Problem(str(path), 1, 1, (), f"cannot read: {exc.strerror}")]) from None
-    document = parse_yaml(text, str(path))
+    return targets_from_document(read_document(path))
+
+
+def targets_from_document(document: Document) -> TargetsFile:
+    """Validate one parsed targets file. Raises SpecError with every problem placed."""
     try:
         targets = TargetsFile.model_validate(document.data)
     except ValidationError as exc:
-        raise SpecError(problems_from_validation(exc, document)) from None
+        raise SpecError(problems_from_validation(exc, document, TargetsFile)) from None
     problems = [
         Problem(
-            str(path),
+            document.path,
             *document.marks.at(("targets", name, "headers", header)),
             ("targets", name, "headers", header),
             f"environment variable {ref} is not set",

@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 
 from runner.errors import SpecError
 from runner.spec import load_journey_text
+from runner.spec.loadprofile import profile_from_document
+from runner.spec.sourcetext import decode_source
+from runner.spec.target import targets_from_document
 from runner.spec.units import parse_duration, parse_ratio
+from runner.spec.yamlsource import parse_yaml
 
 PROBLEM_LINE = re.compile(r"fuzz\.yaml:\d+:\d+: [^\n]+: [^\n]+")
 
@@ -83,6 +87,52 @@ def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     return copy
 
 
+# Pieces of YAML's syntax, hostile ones included, so that generated text reaches the scanner's
+# and composer's refusals (tags, anchors, directives, merges, deep flows) rather than only
+# plain scalars.
+YAML_PIECES = st.sampled_from(
+    [
+        *"ab1 :-[]{},&*!%<>|?#'\"\n\t\\=~",
+        "<<",
+        "!!str",
+        "!!python/object/apply:os.system",
+        "!e!x",
+        "&a",
+        "*a",
+        "---",
+        "...",
+        "%TAG ! tag:x,2000:\n",
+        "%YAML 1.1\n",
+        "\ufeff",
+        "\x00",
+        "\x1b",
+        "\x85",
+        "{{ x }}",
+        "{{ ((((",
+        "file:///",
+        "//h",
+        "journey: ",
+        "profile: ",
+        "targets: ",
+        "http:\n  - request: {url: ",
+        "2024-02-30",
+        "9" * 120,
+        "[" * 70,
+    ]
+)
+yaml_like = st.lists(YAML_PIECES, max_size=40).map("".join)
+
+
+def _assert_every_kind_answers_with_problem_lines_only(text: str) -> None:
+    _assert_problem_lines_only(text)
+    for validate in (profile_from_document, targets_from_document):
+        try:
+            validate(parse_yaml(text, "fuzz.yaml"))
+        except SpecError as exc:
+            assert exc.problems
+            assert all(PROBLEM_LINE.fullmatch(str(p)) for p in exc.problems), exc.problems
+
+
 def test_the_fuzz_base_is_valid() -> None:
     load_journey_text(yaml.safe_dump(VALID), path="fuzz.yaml")
 
@@ -91,6 +141,24 @@ def test_the_fuzz_base_is_valid() -> None:
 @given(st.text(max_size=200))
 def test_random_text_never_raises_anything_but_problems(text: str) -> None:
     _assert_problem_lines_only(text)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(yaml_like)
+def test_yaml_like_text_never_raises_anything_but_problems(text: str) -> None:
+    _assert_every_kind_answers_with_problem_lines_only(text)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=200) | st.text(max_size=100).map(lambda t: t.encode("utf-16")))
+def test_any_bytes_are_text_or_one_placed_problem(data: bytes) -> None:
+    try:
+        text = decode_source(data, "fuzz.yaml")
+    except SpecError as exc:
+        [problem] = exc.problems
+        assert PROBLEM_LINE.fullmatch(str(problem)), problem
+    else:
+        _assert_every_kind_answers_with_problem_lines_only(text)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
