@@ -33,12 +33,10 @@ from runner.redact import Redactor
 from runner.slo.rehearsal import judge_rehearsal
 from runner.spec import load_journeys, resolve_target
 from runner.spec.loader import LoadedJourney
-from runner.spec.loadprofile import LoadProfile, load_profile
+from runner.spec.loadprofile import SHIPPED_PROFILES, LoadProfile, load_profile
 from runner.spec.origins import check_secret_origins
 from runner.spec.secrets import secret_values
 from runner.vocabulary import FAIL, PASS
-
-SHIPPED_PROFILES = Path(__file__).resolve().parent.parent.parent / "loadprofiles"
 
 
 def resolve_profile(spec: str) -> Path:

@@ -77,7 +77,22 @@ def send(
             timeout=timeout,
             extensions=extensions,
         )
-    response = client.request(
+    response = _send(client, url, sent, timeout, extensions, follow=follow_redirects)
+    if not response.history:
+        return response, ()
+    return response, tuple(f"{r.status_code} {r.url.path}" for r in response.history)
+
+
+def _send(
+    client: HttpClient,
+    url: str,
+    sent: Sent,
+    timeout: float,
+    extensions: Mapping[str, str],
+    *,
+    follow: bool,
+) -> HttpResponse:
+    return client.request(
         sent.method,
         url,
         headers=sent.headers,
@@ -85,12 +100,9 @@ def send(
         json=sent.json,
         data=sent.data,
         timeout=timeout,
-        follow_redirects=follow_redirects,
+        follow_redirects=follow,
         extensions=extensions,
     )
-    if not response.history:
-        return response, ()
-    return response, tuple(f"{r.status_code} {r.url.path}" for r in response.history)
 
 
 def request_guarded(
@@ -110,17 +122,7 @@ def request_guarded(
     """
     hops: list[str] = []
     while True:
-        response = client.request(
-            sent.method,
-            url,
-            headers=sent.headers,
-            params=sent.params,
-            json=sent.json,
-            data=sent.data,
-            timeout=timeout,
-            follow_redirects=False,
-            extensions=extensions,
-        )
+        response = _send(client, url, sent, timeout, extensions, follow=False)
         location = response.headers.get("location")
         if response.status_code not in REDIRECT_STATUSES or not location:
             return response, tuple(hops)

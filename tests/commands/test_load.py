@@ -105,15 +105,19 @@ def test_a_closed_profile_runs_on_local_workers_and_is_judged(tmp_path: Path) ->
     assert 0 < generator["cpu_max_percent"] < 90 and not generator["overloaded"]
 
 
-BUSY_JOURNEY = """\
+# range() gives at most 100,000 numbers: 39 sums of them make the CPU cost
+BURN = " + ".join(["(range(100000) | sum)"] * 13)
+BUSY_JOURNEY = f"""\
 journey: busy
 vars:
   # ~50 ms of the worker's CPU per iteration, and no I/O to wait for: the generator, not the
   # target, is what limits this rehearsal
-  burn: "{{ range(4000000) | sum }}"
+  burn1: "{{{{ {BURN} }}}}"
+  burn2: "{{{{ {BURN} }}}}"
+  burn3: "{{{{ {BURN} }}}}"
 http:
   - name: health
-    request: {url: "/health?n={{ burn }}"}
+    request: {{url: "/health?n={{{{ burn1 }}}}&m={{{{ burn2 }}}}&o={{{{ burn3 }}}}"}}
 """
 
 BUSY_PROFILE = """\

@@ -12,8 +12,6 @@ marks and URLs, with the messages users will read.
 
 from __future__ import annotations
 
-import re
-import resource
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +24,9 @@ from runner.spec import load_journeys
 from runner.spec.literals import url_problem
 from runner.spec.sourcetext import MAX_FILE_BYTES
 from runner.spec.yamlsource import parse_yaml
-from tests.conftest import ROOT
+from tests.spec.limited import WALL_SECONDS, limits, validate_limited
 
 HOSTILE = Path(__file__).parent / "hostile"
-PROBLEM_LINE = re.compile(r"^[^:]+:\d+:\d+: .+: .+$")
-MEMORY_BYTES = 512 * 1024 * 1024
-CPU_SECONDS = 2
-WALL_SECONDS = 30
 
 # A fragment of the one line each file must give, so a file refused for the wrong reason fails.
 EXPECTED = {
@@ -90,36 +84,8 @@ EXPECTED = {
 }
 
 
-def _limits() -> None:  # runs in the child, between fork and exec
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-
-
 def _validate_limited(path: Path) -> str | None:
-    """Validate `path` in a limited process; None if the verdict is as promised, else why not."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "runner", "validate", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=WALL_SECONDS,
-            cwd=ROOT,
-            preexec_fn=_limits,  # only setrlimit runs in the child before exec
-        )
-    except subprocess.TimeoutExpired:
-        return f"{path.name}: no verdict within {WALL_SECONDS}s"
-    lines = done.stderr.splitlines()
-    if done.returncode != 2:
-        return f"{path.name}: exit {done.returncode}, stderr {done.stderr[-300:]!r}"
-    if "Traceback" in done.stderr or len(lines) != 1:
-        return f"{path.name}: expected one line, got {done.stderr[-300:]!r}"
-    line = lines[0]
-    if not PROBLEM_LINE.match(line) or not line.startswith(f"{path}:"):
-        return f"{path.name}: not a placed problem line naming the file: {line[:200]!r}"
-    expected = EXPECTED.get(path.name)
-    if expected is not None and expected not in line:
-        return f"{path.name}: expected {expected!r} in {line[:300]!r}"
-    return None
+    return validate_limited(path, EXPECTED.get(path.name))
 
 
 def _generated(folder: Path) -> list[Path]:
@@ -141,7 +107,7 @@ def test_the_memory_limit_is_enforced_on_the_child() -> None:
         capture_output=True,
         text=True,
         timeout=WALL_SECONDS,
-        preexec_fn=_limits,  # only setrlimit runs in the child before exec
+        preexec_fn=limits,  # only setrlimit runs in the child before exec
     )
     assert done.returncode != 0
     assert "MemoryError" in done.stderr

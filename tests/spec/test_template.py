@@ -77,3 +77,32 @@ def test_plain_variable_templates_render_as_jinja_does(
         assert rendered == context[pieces[0][1]]  # a lone variable keeps its type
     else:
         assert rendered == expected
+
+
+names = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,5}", fullmatch=True)
+
+
+@given(st.lists(names, min_size=1, max_size=3), names, st.sampled_from(["_", "__"]))
+def test_a_path_with_an_underscore_key_is_refused_on_the_fast_path(
+    head: list[str], tail: str, underscore: str
+) -> None:
+    """`{{ a.b._c }}` looks like a plain variable path, but never reaches the fast path."""
+    source = "/p/{{ " + ".".join([*head, underscore + tail]) + " }}"
+    with pytest.raises(TemplateError, match="no name starting with '_' is readable"):
+        compile_template(source)
+
+
+def test_the_fast_path_reads_keys_of_mappings_only() -> None:
+    import jinja2
+
+    assert compile_template("{{ row.sku }}").render({"row": {"sku": "A"}}) == "A"
+    assert compile_template("/{{ row.sku }}/").render({"row": {"sku": "A"}}) == "/A/"
+    for attribute in ("upper", "real", "keys"):  # a method or attribute of the value
+        with pytest.raises(jinja2.UndefinedError):
+            compile_template(f"/{{{{ v.{attribute} }}}}").render({"v": "text"})
+
+
+def test_env_refs_expand_in_the_text_never_in_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_KEY", "abc")
+    template = compile_template("/a/{{ v }}?k=${SHOP_KEY}")
+    assert template.render({"v": "${SHOP_KEY}"}) == "/a/${SHOP_KEY}?k=abc"
