@@ -8,23 +8,23 @@ SpecError → 2 with one line per problem, any other exception → 70 with the t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import shlex
-import signal
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 from rich.console import Console
 
 from runner import arguments
 from runner.errors import SpecError
+from runner.pipes import guard_standard_streams
+from runner.stopping import Stopping
 from runner.vocabulary import VERDICT_EXIT, ExitCode
 
 
@@ -100,11 +100,6 @@ def command_line(argv: Sequence[str], cwd: Path) -> str:
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
 
-def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> Any:
-    # SIGTERM (a CI timeout, `kill`) stops a run the way Ctrl-C does: outputs still written.
-    raise KeyboardInterrupt
-
-
 def _apply_output_flags(args: argparse.Namespace) -> None:
     """`--no-color` and `--verbose`, which every command takes; `--quiet` is read where printed."""
     if args.no_color:
@@ -117,16 +112,29 @@ def _apply_output_flags(args: argparse.Namespace) -> None:
     )
 
 
+LOOK_AT_STOPPING = frozenset({"run", "load", "worker"})  # commands that stop through the flag
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    process = argv is None  # the program itself, not a caller in its process (tests)
+    if process:
+        guard_standard_streams()  # `journey run … | head -1`: a closed stdout is no failure
+    # Ctrl-C, SIGTERM, SIGHUP: a flag that run, load and worker look at (runner/stopping.py);
+    # a command that does not look is interrupted at once; a second signal exits 130 at once.
+    stopping = Stopping().install() if process else Stopping()
     words = list(sys.argv[1:] if argv is None else argv)
     args = arguments.parse(words)
     args.command_line = command_line(words, Path.cwd())
+    args.stopping = stopping
     _apply_output_flags(args)
-    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     started = time.monotonic()
+    # run, load and worker look at the flag (even while importing, a stop only sets it); any
+    # other command is interrupted at once
+    looks = args.command in LOOK_AT_STOPPING
     try:
-        code = HANDLERS[args.command](args)
+        with stopping.deferred() if looks else contextlib.nullcontext(stopping):
+            code = HANDLERS[args.command](args)
     except SpecError as exc:
         for problem in exc.problems:
             errors.print(str(problem), markup=False)
@@ -138,4 +146,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         traceback.print_exc()
         errors.print("journey: internal error, please report", markup=False)
         code = ExitCode.INTERNAL_ERROR
+    if stopping.requested() and code != ExitCode.INVALID_INPUT:
+        code = ExitCode.INTERRUPTED  # stopped after the work's last look at the flag: still 130
+    if process:
+        stopping.ending()  # a signal from here on, as Python exits: 130 at once, never -2
     sys.exit(int(code))

@@ -30,6 +30,8 @@ RANKS = {
     "runner.errors": 0,
     "runner.redact": 0,
     "runner.vocabulary": 0,
+    "runner.stopping": 0,  # Ctrl-C / SIGTERM as a flag: every layer may look at it
+    "runner.pipes": 0,  # stdout that a closed pipe cannot fail: cli.py installs it
     "runner.spec": 1,
     "runner.histogram": 1,
     "runner.results": 2,

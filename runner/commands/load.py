@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import gevent
 from rich.console import Console
 
 from runner.builder import build_document
@@ -24,7 +23,7 @@ from runner.builder.rehearsal import load_section
 from runner.document import ProbeRun, Probes, ResultsDocument, part_from_json
 from runner.engines.load.master import Rehearsal, WorkersNotReady
 from runner.errors import Problem, SpecError
-from runner.outdir import prepare_out_dir
+from runner.outdir import plan_out_dir
 from runner.outputs.console import print_summary, stdout_console
 from runner.outputs.files import write_outputs
 from runner.outputs.progress import Progress, rehearsal_line
@@ -36,6 +35,7 @@ from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import SHIPPED_PROFILES, LoadProfile, load_profile
 from runner.spec.origins import check_secret_origins
 from runner.spec.secrets import secret_values
+from runner.stopping import Stopping
 from runner.vocabulary import FAIL, PASS
 
 
@@ -52,7 +52,18 @@ def resolve_profile(spec: str) -> Path:
 
 
 def load_command(args: argparse.Namespace, console: Console | None = None) -> ResultsDocument:
-    """Run `journey load` as parsed by the CLI; return what it wrote (its exit code is in it)."""
+    """Run `journey load` as parsed by the CLI; return what it wrote (its exit code is in it).
+
+    Under `args.stopping` (cli.main's), deferred, with gevent's signal handlers: a first Ctrl-C
+    or SIGTERM ends the rehearsal (workers hand over what they measured, the probes' process
+    writes its results), and the outputs are written (verdict "interrupted", exit 130).
+    """
+    stopping: Stopping = getattr(args, "stopping", None) or Stopping()
+    with stopping.installed(gevent=True), stopping.deferred():
+        return _load(args, console, stopping)
+
+
+def _load(args: argparse.Namespace, console: Console | None, stopping: Stopping) -> ResultsDocument:
     if not args.time_scale > 0:
         raise SpecError(
             [Problem("--time-scale", 1, 1, ("time_scale",), "expected a number above 0")]
@@ -73,7 +84,8 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
     check_secret_origins(journeys, target)  # before anything is sent: exit 2
     redactor = Redactor(secret_values(journeys, target))
     console = console or stdout_console(redactor)
-    out_dir = prepare_out_dir(args.out, "load")
+    out = plan_out_dir(args.out, "load")  # made when first written to: exit 2 leaves none
+    out_dir = out.path
     local = 0 if args.master else (args.workers or os.cpu_count() or 1)
     expected = args.expect_workers if args.master else local
     rehearsal = Rehearsal(
@@ -83,14 +95,11 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
         time_scale=args.time_scale,
         bind_host="0.0.0.0" if args.master else "127.0.0.1",
         port=args.master_port,
+        stopping=stopping,
     )
-
-    def stop() -> None:
-        rehearsal.stop_requested = True
-
-    gevent.signal_handler(signal.SIGTERM, stop)
-    gevent.signal_handler(signal.SIGINT, stop)
     probes = _start_probes(args, profile, journeys, out_dir)
+    if probes is not None:
+        stopping.on_hard_stop(probes.kill)
     progress = Progress(console, quiet=getattr(args, "quiet", False))
     rehearsal.on_second = lambda elapsed_s: progress.update(
         rehearsal_line(rehearsal.outcome, elapsed_s, rehearsal.runner.user_count)
@@ -105,7 +114,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
     judgement = judge_rehearsal(profile, journeys, outcome, args.confidence)
     verdict = judgement.verdict
     probed = probe_results.journeys if probe_results else ()
-    reason = outcome.aborted or ""
+    reason = outcome.aborted or (stopping.reason if outcome.interrupted else "")
     if verdict == PASS and any(entry.verdict != PASS for entry in probed):
         verdict = FAIL  # shoppers' experience during the load is part of the verdict
     if verdict == PASS and probes is not None and not probed:
@@ -136,6 +145,7 @@ def load_command(args: argparse.Namespace, console: Console | None = None) -> Re
         command_line=getattr(args, "command_line", ""),
     )
     write_outputs(document, out_dir, redactor)
+    out.publish()  # reports/latest moves only now that the outputs are there
     print_summary(document, console, str(out_dir), quiet=getattr(args, "quiet", False))
     return document
 
@@ -154,7 +164,11 @@ def _start_probes(
     command += ["--confidence", str(args.confidence)]
     if args.targets:
         command += ["--targets", args.targets]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    # A session of its own: a terminal's Ctrl-C reaches this process only, which then stops
+    # the probes once (SIGTERM); a second signal on the way would stop them unwritten.
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def _stop_probes(process: subprocess.Popen[bytes] | None, out_dir: Path) -> ResultsDocument | None:

@@ -18,9 +18,10 @@ from rich.console import Console
 
 from runner.builder import build_document
 from runner.document import ResultsDocument
-from runner.engines.probe import BrowserOptions, ProbeOptions, ProbeRound, pairs_of
+from runner.engines.browser_thread import BrowserOptions
+from runner.engines.probe import ProbeOptions, ProbeRound, pairs_of
 from runner.errors import Problem, SpecError
-from runner.outdir import prepare_out_dir
+from runner.outdir import plan_out_dir
 from runner.outputs.console import print_summary, stdout_console
 from runner.outputs.files import write_outputs
 from runner.outputs.progress import Progress, RunCounter
@@ -32,6 +33,7 @@ from runner.spec.loader import LoadedJourney
 from runner.spec.origins import check_secret_origins
 from runner.spec.secrets import secret_values
 from runner.spec.thresholds import run_bounds
+from runner.stopping import Stopping
 from runner.vocabulary import ERROR, PASSED
 
 ENGINES: dict[str, tuple[Engine, ...]] = {
@@ -62,14 +64,25 @@ def select_journeys(
 
 
 def run_command(args: argparse.Namespace, console: Console | None = None) -> ResultsDocument:
-    """Run `journey run` as parsed by the CLI; return what it wrote (its exit code is in it)."""
+    """Run `journey run` as parsed by the CLI; return what it wrote (its exit code is in it).
+
+    Under `args.stopping` (cli.main's), deferred: a first Ctrl-C or SIGTERM ends the runs at
+    the next step, and what was measured is still judged and written (verdict "interrupted").
+    """
+    stopping: Stopping = getattr(args, "stopping", None) or Stopping()
+    with stopping.deferred():
+        return _run(args, console, stopping)
+
+
+def _run(args: argparse.Namespace, console: Console | None, stopping: Stopping) -> ResultsDocument:
     engines = ENGINES[args.engine]
     journeys = select_journeys(load_journeys(args.paths), args.tag, engines)
     target = resolve_target(args.target, Path(args.targets) if args.targets else None)
     check_secret_origins(journeys, target)  # before anything is sent: exit 2
     redactor = Redactor(secret_values(journeys, target))
     console = console or stdout_console(redactor)
-    out_dir = prepare_out_dir(args.out, "run")
+    out = plan_out_dir(args.out, "run")  # made when first written to: exit 2 leaves none
+    out_dir = out.path
     bounds = run_bounds(j.spec for j in journeys)
     tallies: dict[tuple[str, str], JourneyTally] = {
         (j.name, engine): JourneyTally(j.name, engine, bounds)
@@ -84,6 +97,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Res
         engines=engines,
         duration_s=args.duration,
         interval_s=args.interval,
+        stopping=stopping,
         browser=BrowserOptions(
             artefacts=out_dir / "artefacts",
             scrub=redactor.scrub,
@@ -92,29 +106,35 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Res
         ),
     )
     with contextlib.ExitStack() as stack:
-        probes = stack.enter_context(ProbeRound(pairs_of(journeys, target), options))
+        try:
+            stopping.check()  # stopped while starting up: no Chromium to launch for nothing
+            probes = stack.enter_context(ProbeRound(pairs_of(journeys, target), options))
+        except KeyboardInterrupt:  # stopped before any run: every journey "not run", written
+            probes, interrupted = None, True
         counter = RunCounter(planned_runs(args, len(tallies)))
         progress = stack.enter_context(Progress(console, quiet=getattr(args, "quiet", False)))
         progress.follow(lambda: counter.line(progress.elapsed_s))
         try:
             timeline = stack.enter_context(_timeline(out_dir, args.timeline))
-            for run in probes.runs():
+            for run in probes.runs() if probes is not None else ():
                 tallies[(run.journey, run.engine)].add(run)
                 timeline(run)
                 counter.add(run.outcome == PASSED)
         except KeyboardInterrupt:
             interrupted = True
     ended = time.time()
+    interrupted = interrupted or stopping.requested()  # a stop after the last run is one too
     judged = judge_runs(journeys, tallies, args.confidence)
     verdict = run_verdict([entry.verdict for entry in judged], interrupted=interrupted)
-    reason = ""
+    reasons = [stopping.reason] if interrupted else []
     if verdict == ERROR:
         first = next(f for t in tallies.values() for f in t.failures)
-        reason = f"no response from {target.name}: {first.reason}"
+        reasons.append(f"no response from {target.name}: {first.reason}")
     elif not_run := [
         f"{e.journey.name} [{e.tally.engine}]" for e in judged if not e.tally.attempts
     ]:
-        reason = f"never ran: {', '.join(not_run)}"
+        reasons.append(f"never ran: {', '.join(not_run)}")
+    reason = "; ".join(filter(None, reasons))
     document = build_document(
         command="run",
         target=target,
@@ -129,6 +149,7 @@ def run_command(args: argparse.Namespace, console: Console | None = None) -> Res
         command_line=getattr(args, "command_line", ""),
     )
     write_outputs(document, out_dir, redactor)
+    out.publish()  # reports/latest moves only now that the outputs are there
     print_summary(document, console, str(out_dir), quiet=getattr(args, "quiet", False))
     return document
 
@@ -150,6 +171,7 @@ def _timeline(out_dir: Path, wanted: bool) -> Iterator[Callable[[JourneyRun], No
     if not wanted:
         yield lambda run: None
         return
+    out_dir.mkdir(parents=True, exist_ok=True)  # the run has started: its folder may exist
     with (out_dir / "timeline.jsonl").open("a", encoding="utf-8") as handle:
 
         def write(run: JourneyRun) -> None:

@@ -7,6 +7,11 @@ Playwright trace (secrets scrubbed) as artefacts. Step timeouts are capped by th
 own budget, so a hung page fails its step in time and never hangs the run; a dead page (its
 main document answered 5xx or could not be fetched) fails its step at once, saying so first.
 
+Stopping (runner/stopping.py) is looked at between steps: once asked for, the run in progress
+ends at the next step and raises Interrupted, never a failed step, since a step cut short by a
+stop says nothing of the target. The session's close is safe when Playwright's driver is
+already gone (a SIGTERM or SIGHUP to the whole process group kills it with us).
+
 Uses Playwright's sync API, so it must never run in a gevent-patched process (see DESIGN.md,
 "Processes"). Imports the spec, results and the redactor; never formats output.
 """
@@ -18,7 +23,7 @@ import dataclasses
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,33 +32,28 @@ from playwright.sync_api import Page, Playwright, Route, sync_playwright
 
 from runner.engines.browser_actions import (
     SENSITIVE_INPUTS,
-    Patience,
-    act,
-    capture,
-    check_expectations,
-    describe_action,
 )
-from runner.engines.chromium import launch_chromium
-from runner.engines.engine import REASON_CHARS, one_line, poll_until
+from runner.engines.browser_step import Attempt, attach_page_timings, attempt, until_reason
+from runner.engines.chromium import driver_pid, forget_driver_error, launch_chromium
+from runner.engines.engine import poll_until
 from runner.engines.page_watch import (
     FLUSH_SCRIPT,
     REPORT_BINDING,
     VITALS_INIT_SCRIPT,
-    DeadPage,
     PageWatch,
-    masked_url,
 )
 from runner.engines.trace import scrub_trace
 from runner.engines.variables import start_variables
-from runner.results import JourneyRun, Outcome, PageTiming, StepResult
+from runner.results import JourneyRun, StepResult
 from runner.spec.browser import BrowserStep
 from runner.spec.data import FeederExhausted
 from runner.spec.loader import LoadedJourney
 from runner.spec.target import Target
 from runner.spec.template import render_text
-from runner.vocabulary import ERRORED
+from runner.stopping import Interrupted, Stopping
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
+STOP_SETTLE_S = 0.5  # how long a step failed by a vanished browser waits to see a stop
 _NO_CONNECTION = re.compile(
     r"net::ERR_(CONNECTION_REFUSED|NAME_NOT_RESOLVED|ADDRESS_UNREACHABLE|CONNECTION_TIMED_OUT)"
 )
@@ -65,6 +65,11 @@ _GONE = re.compile(r"\b(browser|target|connection)\b[^\n]*\b(closed|disconnected
 def browser_gone(exc: BaseException) -> bool:
     """Whether `exc` is Playwright saying that the browser itself is gone, not a page failing."""
     return isinstance(exc, PlaywrightError) and bool(_GONE.search(str(exc)))
+
+
+def reads_as_gone(reason: str) -> bool:
+    """Whether a step's reason is Playwright saying that the browser or its driver is gone."""
+    return bool(_GONE.search(reason))
 
 
 class BrowserSession:
@@ -83,15 +88,20 @@ class BrowserSession:
         scrub: Callable[[str], str],
         browser_path: str | None = None,
         trace: bool = True,
+        allowed_ports: Iterable[int] = (),
+        stopping: Stopping | None = None,
     ) -> None:
         self.artefacts = artefacts
         self.scrub = scrub
         self.trace = trace
+        self.stopping = stopping or Stopping()
         self._playwright: Playwright = sync_playwright().start()
         try:
-            self._browser = launch_chromium(self._playwright, browser_path)
+            self._browser = launch_chromium(
+                self._playwright, browser_path, allowed_ports=allowed_ports
+            )
         except BaseException:
-            self._playwright.stop()
+            self._stop_playwright()
             raise
 
     @property
@@ -99,11 +109,23 @@ class BrowserSession:
         """Whether Chromium is still there (False once it crashed or was killed)."""
         return self._browser.is_connected()
 
+    @property
+    def driver_pid(self) -> int | None:
+        """The pid of Playwright's driver, which only a stop that cannot wait kills."""
+        return driver_pid(self._playwright)
+
     def close(self) -> None:
+        """Close Chromium and the driver. A browser or driver already gone is no error here."""
         try:
-            self._browser.close()
+            with contextlib.suppress(PlaywrightError):
+                self._browser.close()
         finally:
+            self._stop_playwright()
+
+    def _stop_playwright(self) -> None:
+        with contextlib.suppress(PlaywrightError):
             self._playwright.stop()
+        forget_driver_error(self._playwright)
 
     def __enter__(self) -> BrowserSession:
         return self
@@ -115,7 +137,8 @@ class BrowserSession:
         """Run the journey's browser flow once, in a new context with tracing on.
 
         A failing page is a failed step, never an exception. Raises Playwright's Error when the
-        browser itself is gone (`browser_gone`), since no run can tell anything then.
+        browser itself is gone (`browser_gone`), since no run can tell anything then, and
+        Interrupted when a stop was asked for before the flow's last step ended.
         """
         started, t0 = time.time(), time.perf_counter()
         try:
@@ -146,7 +169,11 @@ class BrowserSession:
             elif self.trace:
                 context.tracing.stop()
         finally:
-            context.close()
+            try:
+                context.close()
+            except PlaywrightError:
+                if not self.stopping.requested():
+                    raise  # the browser is gone: the caller relaunches (probe.BrowserThread)
         duration = time.perf_counter() - t0
         return JourneyRun(journey.name, "browser", iteration, started, duration, tuple(steps))
 
@@ -164,6 +191,7 @@ class BrowserSession:
         ended: dict[str, float] = {}
         previous_end = time.perf_counter()
         for index, step in enumerate(journey.spec.browser):
+            self.stopping.check()  # between steps: the run ends here, never counted
             result = self._step(
                 journey,
                 step,
@@ -178,10 +206,22 @@ class BrowserSession:
                 if step.until and step.until.since
                 else previous_end,
             )
+            if result.outcome != "passed" and self._stopped_under(result):
+                raise Interrupted(self.stopping.reason)
             yield result
             if result.outcome != "passed":
                 return
             previous_end = ended[step.name] = time.perf_counter()
+
+    def _stopped_under(self, result: StepResult) -> bool:
+        """Whether a stop, not the target, failed this step (the driver may have died with us).
+
+        A driver killed by the same signal as this process can fail the step a moment before
+        the signal handler sets the flag: a "gone" reason waits for the flag briefly.
+        """
+        if self.stopping.requested():
+            return True
+        return reads_as_gone(result.reason) and self.stopping.wait(STOP_SETTLE_S)
 
     def _step(
         self,
@@ -206,10 +246,10 @@ class BrowserSession:
         def shoot() -> None:
             artefacts.append(self._screenshot(page, journey, iteration, index))
 
-        def try_once() -> _Attempt:
+        def try_once() -> Attempt:
             nonlocal navigations
             navigations = watch.navigations
-            return _attempt(page, step, target, watch, variables, t0, budget_s, shoot)
+            return attempt(page, step, target, watch, variables, t0, budget_s, shoot)
 
         polled = poll_until(
             try_once,
@@ -221,7 +261,7 @@ class BrowserSession:
         outcome, reason = polled.last.outcome, polled.last.reason
         if polled.gave_up:
             navigated = watch.navigations != navigations
-            reason = _until_reason(polled.not_met, polled.last, page, watch, navigated)
+            reason = until_reason(polled.not_met, polled.last, page, watch, navigated)
         done = time.perf_counter()
         if step.until is not None:  # censored at the wait when the change was never seen
             freshness = done - since
@@ -269,127 +309,6 @@ class BrowserSession:
             except (PlaywrightError, OSError):
                 return failed
         return dataclasses.replace(failed, artefacts=(*failed.artefacts, str(destination)))
-
-
-def attach_page_timings(
-    steps: list[StepResult], timings: list[tuple[float, PageTiming]]
-) -> list[StepResult]:
-    """Give each page's timing to the step during which its navigation started.
-
-    A navigation that started before the first step is the first step's; between two steps,
-    the later one's. When a step started several navigations, the last page is kept.
-    """
-    by_step: dict[int, PageTiming] = {}
-    for origin, timing in timings:
-        index = 0
-        for position, step in enumerate(steps):
-            if step.started <= origin:
-                index = position
-        by_step[index] = timing
-    return [
-        dataclasses.replace(step, page=by_step[i]) if i in by_step else step
-        for i, step in enumerate(steps)
-    ]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Attempt:
-    """How one try of a step ended; `check` is its own failed check, apart from a dead page."""
-
-    outcome: Outcome
-    reason: str = ""
-    check: str | None = None
-
-
-def _attempt(
-    page: Page,
-    step: BrowserStep,
-    target: Target,
-    watch: PageWatch,
-    variables: dict[str, Any],
-    t0: float,
-    budget_s: float,
-    shoot: Callable[[], None],
-) -> _Attempt:
-    """Run the step's action, expectations and captures once.
-
-    A dead main document fails the attempt even when its checks held (an error page may well
-    show the element a step looks for); a step that opens a page of its own (`goto`) is not
-    held to the page it leaves, any other is: its action would run on the error page.
-    """
-    what = describe_action(step)
-
-    def patience() -> Patience:
-        return Patience(_remaining_ms(t0, budget_s, step), watch.dead)
-
-    try:
-        if step.goto is None:
-            patience().raise_if_dead()
-        act(page, step, target, variables, patience())
-        patience().raise_if_dead()
-        if step.screenshot is not None:
-            shoot()
-        if step.expect is not None:
-            check_expectations(page, step.expect, variables, patience())
-        for name, spec in step.capture.items():
-            variables[name] = capture(page, spec, patience())
-        patience().raise_if_dead()
-    except DeadPage as exc:
-        check = None if exc.check is None else _reason(what, exc.check, budget_s, ())
-        reason = one_line("; ".join(filter(None, (exc.reason, check))), REASON_CHARS)
-        return _Attempt("failed", reason, check)
-    except (PlaywrightError, AssertionError, LookupError) as exc:
-        reason = _reason(what, exc, budget_s, watch.failed_requests())
-        return _Attempt("failed", reason, reason)
-    except Exception as exc:  # a template that cannot render: the journey's mistake
-        reason = one_line(f"template: {type(exc).__name__}: {exc}", REASON_CHARS)
-        return _Attempt(ERRORED, reason, reason)
-    return _Attempt("passed")
-
-
-def _until_reason(
-    not_met: str, last: _Attempt, page: Page, watch: PageWatch, navigated: bool
-) -> str:
-    """Why an `until:` gave up, naming the URL it last polled and what it found there.
-
-    `not met within 5s (9 polls); last polled GET /stock?sku=***: answered 200; expect: …`;
-    a poll that opened no page of its own names the page it looked at, and its reason.
-    """
-    head = f"{not_met}; last polled"
-    if navigated and watch.navigation is not None:
-        where = f"{watch.navigation.method} {watch.navigation.where}"
-        found = [watch.navigation.outcome() or "no answer", last.check]
-    else:
-        where, found = masked_url(page.url), [last.reason]
-    return one_line(f"{head} {where}: {'; '.join(f for f in found if f)}", REASON_CHARS)
-
-
-def _remaining_ms(t0: float, budget_s: float, step: BrowserStep) -> float:
-    left = budget_s - (time.perf_counter() - t0)
-    if step.until is not None:
-        left = min(left, max(step.until.interval, 0.25))  # one poll waits briefly, then retries
-    return max(1.0, left * 1000)
-
-
-def _reason(
-    what: str, exc: BaseException, budget_s: float, failed_requests: tuple[str, ...]
-) -> str:
-    """One line: the action, Playwright's first line, what it waited for, a server error seen.
-
-    `click #add-to-cart: #cart-count: Locator expected to be visible (POST /api/cart 503)`
-    tells a reader a request of the page broke, not the selector. (A dead main document is
-    said before all this, by `_attempt`: `GET /checkout answered 503; click …`.)
-    """
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    first = lines[0]
-    if "Timeout" in first and "exceeded" in first:
-        first = f"timed out after {budget_s:g}s"
-        waited = next((line.strip(" -") for line in lines if "waiting for" in line), "")
-        if waited:
-            first += f" {waited}"
-    server_errors = [r for r in failed_requests if r.rsplit(" ", 1)[-1].startswith("5")]
-    detail = f" ({server_errors[0]})" if server_errors else ""
-    return one_line(f"{what}: {first}{detail}", REASON_CHARS)
 
 
 def _slug(name: str) -> str:

@@ -7,9 +7,14 @@ round and a target that degrades shows in both arms alike. The engines are Journ
 (runner/engines/engine.py): the round makes the http and browser engines itself unless the
 caller hands it others (a test's fake, an engine shared between rounds).
 
-The browser engine is reached through one BrowserThread, because Playwright's sync objects
-belong to the thread that made them: a canary's arms or serve's scheduler threads hand it
-their runs and wait. It relaunches Chromium when Chromium dies.
+The browser engine is reached through one BrowserThread (browser_thread.py), because
+Playwright's sync objects belong to the thread that made them: a canary's arms or serve's
+scheduler threads hand it their runs and wait. It relaunches Chromium when Chromium dies.
+
+Stopping (runner/stopping.py): a round looks at the flag before every run and while it waits
+between rounds, and raises Interrupted; an http run in progress is cut at once (it holds nothing
+half done), a browser run ends at its next step (runner/engines/browser.py). Either way the run
+in progress is not counted: a run cut short by a stop is neither a pass nor a failure.
 
 It only runs flows and yields JourneyRuns; judging and writing are other modules' work. It
 imports Playwright only when a round needs a browser, never Locust.
@@ -18,30 +23,27 @@ imports Playwright only when a round needs a browser, never Locust.
 from __future__ import annotations
 
 import contextlib
-import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from runner.engines.engine import REASON_CHARS, JourneyEngine, one_line
+from runner.engines.browser_thread import BrowserOptions, BrowserThread
+from runner.engines.chromium import ports_of
+from runner.engines.engine import JourneyEngine
 from runner.engines.http import run_http_flow
 from runner.engines.variables import start_variables
-from runner.results import Engine, JourneyRun, StepResult
+from runner.results import Engine, JourneyRun
 from runner.spec.data import FeederExhausted
 from runner.spec.loader import LoadedJourney
 from runner.spec.target import Target
+from runner.stopping import Stopping
 
 if TYPE_CHECKING:
     from runner.engines.browser import BrowserSession
-
-logger = logging.getLogger(__name__)
 
 USER_AGENT = "journey-probe/0.1 (+synthetic)"
 
@@ -118,169 +120,6 @@ class HttpProbe:
         self.close()
 
 
-def _unchanged(text: str) -> str:
-    return text
-
-
-@dataclass(frozen=True, slots=True)
-class BrowserOptions:
-    """How the browser engine launches Chromium and keeps its artefacts."""
-
-    artefacts: Path  # failure screenshots and traces land here
-    scrub: Callable[[str], str] = _unchanged  # applied to every text of a kept trace
-    browser_path: str | None = None  # --browser-path; None: JOURNEY_BROWSER, then found
-    trace: bool = True  # keep a Playwright trace of each failed run
-
-
-@dataclass(slots=True)
-class _Job:
-    journey: LoadedJourney
-    target: Target
-    iteration: int
-    done: Future[JourneyRun] = field(default_factory=Future)
-
-
-class BrowserThread:
-    """One Chromium in a thread of its own, which any thread hands journey runs to and waits.
-
-    Implements JourneyEngine. Playwright's sync objects belong to the thread that made them,
-    so the BrowserSession is made, used and closed in this thread only; runs are served one
-    at a time, in the order handed in. Construction waits for Chromium's launch and raises
-    what it raised (SpecError, exit 2, when there is no Chromium).
-
-    When Chromium dies (crashed, killed: Playwright's Error says the browser or target is
-    closed, or the browser reports itself disconnected after a failed run), the thread
-    relaunches it once and runs that journey once more. If that fails the same way, the run
-    is a failed JourneyRun saying why, never an exception; the next run launches afresh.
-    Other exceptions are bugs of ours and reach the caller that handed in the run.
-    """
-
-    def __init__(self, options: BrowserOptions, *, stop_timeout_s: float = 10.0) -> None:
-        self.options = options
-        self.stop_timeout_s = stop_timeout_s  # how long close() waits for a run in progress
-        self.launches = 0  # Chromium launches so far: 1 + relaunches after crashes
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._closed = False
-        self._session: BrowserSession | None = None
-        started: Future[None] = Future()
-        self._thread = threading.Thread(
-            target=self._serve, args=(started,), name="journey-browser", daemon=True
-        )
-        self._thread.start()
-        started.result()  # the launch's exception, raised here in the caller's thread
-
-    def run_journey(self, journey: LoadedJourney, target: Target, iteration: int) -> JourneyRun:
-        """Hand the run to the browser thread and wait for it. Raises RuntimeError once closed."""
-        job = _Job(journey, target, iteration)
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the browser thread is closed")
-            self._jobs.put(job)
-        return job.done.result()
-
-    def close(self) -> None:
-        """Stop after the run in progress, if any, and close Chromium.
-
-        Waits up to `stop_timeout_s` (Ctrl-C must not wait out a hung page): after that the
-        thread is left to end with the process, which takes Chromium with it.
-        """
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._jobs.put(None)
-        self._thread.join(self.stop_timeout_s)
-        if self._thread.is_alive():
-            logger.warning("browser run still going after %gs; not waiting", self.stop_timeout_s)
-
-    def __enter__(self) -> BrowserThread:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _serve(self, started: Future[None]) -> None:
-        try:
-            self._session = self._launch()
-        except BaseException as exc:  # the caller raises it; this thread just ends
-            started.set_exception(exc)
-            return
-        started.set_result(None)
-        try:
-            while (job := self._jobs.get()) is not None:
-                if not job.done.set_running_or_notify_cancel():
-                    continue
-                try:
-                    job.done.set_result(self._run(job))
-                except BaseException as exc:  # a bug of ours: the caller's to raise
-                    job.done.set_exception(exc)
-        finally:
-            self._discard()
-
-    def _launch(self) -> BrowserSession:
-        # Imported here: a round without browser flows never loads Playwright.
-        from runner.engines.browser import BrowserSession
-
-        options = self.options
-        session = BrowserSession(
-            artefacts=options.artefacts,
-            scrub=options.scrub,
-            browser_path=options.browser_path,
-            trace=options.trace,
-        )
-        self.launches += 1
-        return session
-
-    def _run(self, job: _Job) -> JourneyRun:
-        """The run, retried once on a relaunched Chromium if Chromium died during it."""
-        from runner.engines.browser import browser_gone
-
-        started, t0 = time.time(), time.perf_counter()
-        why = ""
-        for _ in range(2):
-            try:
-                if self._session is None:
-                    self._session = self._launch()
-                run = self._session.run_journey(job.journey, job.target, job.iteration)
-            except Exception as exc:
-                if self._session is not None and not browser_gone(exc):
-                    raise
-                why = one_line(str(exc)) or type(exc).__name__  # gone, or could not relaunch
-            else:
-                if self._session.connected:
-                    return run
-                if run.outcome == "passed":  # it ended before Chromium did: a good run
-                    self._discard()
-                    return run
-                failure = run.failure
-                why = failure.reason if failure is not None else "the browser disconnected"
-            logger.warning("Chromium is gone (%s): a new one is launched for the next try", why)
-            self._discard()
-        return _crashed_run(job, started, time.perf_counter() - t0, why)
-
-    def _discard(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            with contextlib.suppress(Exception):  # a dead browser may not even close
-                session.close()
-
-
-def _crashed_run(job: _Job, started: float, duration_s: float, why: str) -> JourneyRun:
-    """A failed run for a journey that Chromium died under twice, on its first step."""
-    journey = job.journey
-    step = StepResult(
-        journey=journey.name,
-        step=journey.spec.browser[0].name,
-        engine="browser",
-        outcome="failed",
-        started=started,
-        duration_s=duration_s,
-        reason=one_line(f"browser crashed, and again after a relaunch: {why}", REASON_CHARS),
-    )
-    return JourneyRun(journey.name, "browser", job.iteration, started, duration_s, (step,))
-
-
 @dataclass(frozen=True, slots=True)
 class ProbeOptions:
     """How a probe round runs: typed, so that nothing below the CLI reads argparse.Namespace."""
@@ -290,6 +129,7 @@ class ProbeOptions:
     duration_s: float | None = None  # no round starts after this long
     interval_s: float = 0.0  # rounds start this far apart (0: each as the last ends)
     browser: BrowserOptions | None = None  # required when a browser flow is to run
+    stopping: Stopping = field(default_factory=Stopping)  # cli.main's: Ctrl-C, SIGTERM
 
 
 class ProbeRound:
@@ -315,7 +155,9 @@ class ProbeRound:
         if "browser" in needed and "browser" not in chosen:
             if options.browser is None:
                 raise ValueError("a round with browser flows needs ProbeOptions.browser")
-            chosen["browser"] = self._owned.enter_context(BrowserThread(options.browser))
+            ports = frozenset(ports_of(url for _, t in self.pairs for url in t.urls.values()))
+            browser = BrowserThread(options.browser, stopping=options.stopping, allowed_ports=ports)
+            chosen["browser"] = self._owned.enter_context(browser)
         if "http" in needed and "http" not in chosen:  # after the launch: nothing to undo
             chosen["http"] = self._owned.enter_context(HttpProbe())
         self.engines: Mapping[Engine, JourneyEngine] = chosen
@@ -324,7 +166,8 @@ class ProbeRound:
         """Every round, `repeat` of them, yielding each run as it ends.
 
         Rounds start `interval_s` apart; none starts after `duration_s`. The caller may stop
-        iterating at any time (Ctrl-C): nothing is lost but the run in progress.
+        iterating at any time: nothing is lost but the run in progress. Raises Interrupted
+        once `options.stopping` is requested, the run in progress not yielded.
         """
         options = self.options
         t0 = time.monotonic()
@@ -332,16 +175,28 @@ class ProbeRound:
             round_start = t0 + iteration * options.interval_s
             if options.duration_s is not None and round_start - t0 >= options.duration_s:
                 return
-            time.sleep(max(0.0, round_start - time.monotonic()))
+            if options.stopping.wait(round_start - time.monotonic()):
+                options.stopping.check()
             yield from self.round(iteration)
 
     def round(self, iteration: int) -> Iterator[JourneyRun]:
-        """One round: each pair's flows in order, http first, as shopper `iteration`."""
+        """One round: each pair's flows in order, http first, as shopper `iteration`.
+
+        Raises Interrupted once a stop is requested: at once for a run in this thread (an http
+        run holds nothing half done), at its next step for a BrowserThread's.
+        """
+        stopping = self.options.stopping
         for journey, target in self.pairs:
             for flow in journey.spec.flows():
                 engine = self.engines.get(flow)
                 if flow in self.options.engines and engine is not None:
-                    yield engine.run_journey(journey, target, iteration)
+                    stopping.check()
+                    if isinstance(engine, BrowserThread):
+                        run = engine.run_journey(journey, target, iteration)
+                    else:
+                        with stopping.interruptible():
+                            run = engine.run_journey(journey, target, iteration)
+                    yield run
 
     def close(self) -> None:
         self._owned.close()

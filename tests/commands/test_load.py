@@ -208,7 +208,10 @@ def start_distributed(
         "--master-port",
         port,
     ]
-    return master, [subprocess.Popen(worker, cwd=out.parent) for _ in range(2)]
+    return master, [
+        subprocess.Popen(worker, cwd=out.parent, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
 
 
 def test_master_and_two_workers_as_separate_processes_count_every_request(tmp_path: Path) -> None:
@@ -218,12 +221,16 @@ def test_master_and_two_workers_as_separate_processes_count_every_request(tmp_pa
         try:
             stdout, stderr = master.communicate(timeout=180)
         finally:
-            for worker in workers:
-                worker.wait(timeout=30)
+            said = [worker.communicate(timeout=30)[0] for worker in workers]
         counted = shop_requests(url)
     assert master.returncode == 0, stdout + stderr
     data = results(tmp_path / "out")
     assert data["load"]["workers"]["ready"] == 2
+    for lines in said:  # each worker says where it is, in order
+        assert [line.split(":")[1].strip().split(" ")[0] for line in lines.splitlines()] == [
+            "connecting", "connected", "the", "the"
+        ], lines  # fmt: skip
+        assert "rehearsal started" in lines and "rehearsal ended" in lines
     assert abs(loaded_requests(data) - counted) <= 0.01 * counted, (loaded_requests(data), counted)
 
 
@@ -236,8 +243,8 @@ def test_a_killed_worker_leaves_the_rehearsal_to_the_others_and_keeps_its_data(
         time.sleep(9)  # both workers are running users
         workers[0].kill()
         stdout, stderr = master.communicate(timeout=180)
-        workers[1].wait(timeout=30)
-        workers[0].wait(timeout=30)
+        for worker in workers:
+            worker.communicate(timeout=30)
         counted = shop_requests(url)
     assert master.returncode in (0, 1), stdout + stderr
     data = results(tmp_path / "out")

@@ -17,14 +17,9 @@ import pytest
 import yaml
 
 from runner.builder import build_document
+from runner.engines.browser_thread import BrowserOptions, BrowserThread
 from runner.engines.engine import JourneyEngine, poll_until
-from runner.engines.probe import (
-    BrowserOptions,
-    BrowserThread,
-    ProbeOptions,
-    ProbeRound,
-    pairs_of,
-)
+from runner.engines.probe import ProbeOptions, ProbeRound, pairs_of
 from runner.outputs.files import write_outputs
 from runner.redact import Redactor
 from runner.results import JourneyRun, JourneyTally, Outcome, StepResult

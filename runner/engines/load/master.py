@@ -8,6 +8,10 @@ nothing new, give the iterations under way the grace (the request timeout), cut 
 record as failed what is still in flight, and hand over everything, so nothing measured is
 lost and nothing unfinished goes uncounted. It formats nothing: the `journey load` command
 turns the outcome into results.
+
+Its local workers run in a session of their own: a terminal's Ctrl-C reaches this process
+only, which stops them through FINISH as above (a Ctrl-C of their own would cut their hand-over
+short); a second Ctrl-C kills them (`Stopping.on_hard_stop`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from runner.errors import JourneyError
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile
 from runner.spec.target import Target
+from runner.stopping import Stopping
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,7 @@ class Rehearsal:
         time_scale: float = 1.0,
         bind_host: str = "127.0.0.1",
         port: int = 5557,
+        stopping: Stopping | None = None,
     ) -> None:
         self.profile = profile
         self.journeys = [j for j in journeys if j.name in profile.mix]
@@ -69,7 +75,7 @@ class Rehearsal:
         self.outcome = RehearsalOutcome(plan_stages(profile, time_scale))
         self.outcome.grace_s = self.grace_s = rehearsal_grace_s(profile, self.journeys)
         self.hang_windows = HangWindows.of(profile, self.journeys, time_scale)
-        self.stop_requested = False
+        self.stopping = stopping or Stopping()  # polled once a second, never waited on
         # called about once a second while the profile plays, with the seconds since start
         self.on_second: Callable[[float], None] = lambda elapsed_s: None
         self._ready: set[str] = set()
@@ -138,9 +144,16 @@ class Rehearsal:
         """Start `local_workers` processes, wait for `expect_workers`, run the profile."""
         self.outcome.workers_expected = expect_workers
         processes = [self._spawn_worker() for _ in range(local_workers)]
+
+        def kill_workers() -> None:
+            for process in processes:
+                process.kill()
+
+        self.stopping.on_hard_stop(kill_workers)
         try:
             self._wait_until_ready(expect_workers)
-            self._run_shape()
+            if not self.outcome.interrupted:
+                self._run_shape()
         finally:
             self._finish(processes)
         return self.outcome
@@ -148,7 +161,7 @@ class Rehearsal:
     def _spawn_worker(self) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "runner", "worker", "--master-host", "127.0.0.1"]
         command += ["--master-port", str(self.runner.master_bind_port)]
-        return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def _wait_until_ready(self, expected: int) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -157,7 +170,10 @@ class Rehearsal:
                 raise WorkersNotReady(
                     f"a worker could not load the spec: {next(iter(self._failed.values()))}"
                 )
-            if time.monotonic() > deadline or self.stop_requested:
+            if self.stopping.requested():
+                self.outcome.interrupted = True  # before any load: nothing to run or judge
+                return
+            if time.monotonic() > deadline:
                 raise WorkersNotReady(
                     f"{len(self._ready)} of {expected} workers ready after {READY_TIMEOUT_S:g}s"
                 )
@@ -182,7 +198,7 @@ class Rehearsal:
                 outcome.asked[now] = self.shape.asked
                 self._watch_workers(now)
                 self.on_second(elapsed)
-                if self.stop_requested:
+                if self.stopping.requested():
                     outcome.interrupted = True
                     break
                 if why := self._rail_reason(window_s, elapsed, now):
@@ -255,6 +271,10 @@ class Rehearsal:
         finally:
             outcome.ended = time.time()
             self.runner.quit()
+            if outcome.interrupted:  # a worker still connecting never hears quit: tell it
+                for process in processes:
+                    if process.poll() is None:
+                        process.terminate()
             for process in processes:
                 try:
                     process.wait(timeout=10)
