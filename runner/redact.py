@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset(
@@ -52,3 +53,18 @@ class Redactor:
 def _mask_card(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group(0))
     return "[card]" if _luhn_ok(digits) else match.group(0)
+
+
+def masked_url(url: str) -> str:
+    """The path and query of `url`, every query value masked: `/search?q=***`.
+
+    Query strings may carry tokens, and the host is the target's anyway; the keys are kept
+    because they say which page it was. Used for every URL a report shows: a browser's
+    navigations and failed requests, an http step's redirect chain and final URL.
+    """
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if not parts.query:
+        return path
+    keys = (pair.split("=", 1)[0] for pair in parts.query.split("&") if pair)
+    return f"{path}?{'&'.join(f'{key}={MASK}' for key in keys)}"

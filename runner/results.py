@@ -50,6 +50,25 @@ class PageTiming:
     cls: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ResponseTrail:
+    """Where a failed http step's request landed, as a browser's screenshot shows a page.
+
+    Made only for a step that failed on an answer (never on the load path's passing
+    requests). `url` and each hop are masked (`runner.redact.masked_url`: the path, query
+    keys, values `***`); `body` is the first BODY_EXCERPT_CHARS characters of the final
+    response's text, which writers scrub of secrets as they scrub everything they write.
+    """
+
+    url: str  # the final URL, masked: `/en-gb/cart?token=***`
+    status: int | None
+    redirects: tuple[str, ...] = ()  # each hop, oldest first: `302 /old?token=***`
+    body: str = ""
+
+
+BODY_EXCERPT_CHARS = 2000
+
+
 @checked_frozen
 class StepResult:
     """What one step did: outcome, timing, and why it failed if it did.
@@ -77,6 +96,8 @@ class StepResult:
     page: PageTiming | None = None  # browser steps that navigated
     console_errors: tuple[str, ...] = ()
     failed_requests: tuple[str, ...] = ()  # "GET /path 503", "GET /x net::ERR_…"
+    response: ResponseTrail | None = None  # an http step that failed on an answer
+    recorded: tuple[tuple[str, str], ...] = ()  # (capture, value): captures with `record: true`
 
 
 @checked_frozen

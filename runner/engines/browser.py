@@ -142,7 +142,7 @@ class BrowserSession:
         """
         started, t0 = time.time(), time.perf_counter()
         try:
-            variables = start_variables(journey, iteration)
+            variables = start_variables(journey, iteration, target)
         except FeederExhausted as exc:
             return JourneyRun(journey.name, "browser", iteration, started, 0.0, (), reason=str(exc))
         context = self._browser.new_context()

@@ -16,17 +16,21 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from runner.engines.page_watch import NET_ERROR, DeadPage, Navigation, masked_url
+from runner.engines.page_watch import NET_ERROR, DeadPage, Navigation
 from runner.engines.urls import checked_url
+from runner.redact import masked_url
 from runner.spec.browser import BrowserCapture, BrowserExpect, BrowserStep, Locate
+from runner.spec.journey import LINK_ATTRIBUTES
 from runner.spec.origins import carried_secrets
 from runner.spec.target import Target
 from runner.spec.template import render_text
+from runner.spec.urlmatch import UrlPattern
 
 # Inputs whose content must never appear in a screenshot.
 SENSITIVE_INPUTS = (
@@ -190,11 +194,18 @@ def check_expectations(
     for selector, count in spec.count.items():
         _counts(page.locator(selector), count, patience)
     if spec.url is not None:
-        url = render_text(spec.url, variables)
-        patience.wait(lambda ms: page.wait_for_url(url, timeout=ms))
+        wanted = _url_wanted(spec.url, variables)
+        patience.wait(lambda ms: page.wait_for_url(wanted, timeout=ms))
     if spec.title is not None:
         title = re.compile(re.escape(render_text(spec.title, variables)))
         patience.wait(lambda ms: expect(page).to_have_title(title, timeout=ms))
+
+
+def _url_wanted(spec: UrlPattern, variables: Mapping[str, Any]) -> str | re.Pattern[str]:
+    # a glob goes to Playwright as written (its own rules); `matches:` is searched, as in http
+    if spec.glob is not None:
+        return render_text(spec.glob, variables)
+    return re.compile(render_text(spec.matches or "", variables))
 
 
 def _contains(element: Locator, wanted: str, patience: Patience) -> None:
@@ -227,6 +238,8 @@ def capture(page: Page, spec: BrowserCapture, patience: Patience) -> str:
         value = patience.wait(lambda ms: owner.get_attribute(attribute, timeout=ms))
         if value is None:
             raise LookupError(f"{spec.of} has no attribute {spec.attribute!r}")
+        if attribute.lower() in LINK_ATTRIBUTES:  # resolved as the page resolves it
+            return urljoin(page.url, value.strip())
         return value
     match = re.search(spec.url or ".*", page.url)
     if match is None:

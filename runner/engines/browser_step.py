@@ -24,7 +24,8 @@ from runner.engines.browser_actions import (
     describe_action,
 )
 from runner.engines.engine import REASON_CHARS, one_line
-from runner.engines.page_watch import DeadPage, PageWatch, masked_url
+from runner.engines.page_watch import DeadPage, PageWatch
+from runner.redact import masked_url
 from runner.results import Outcome, PageTiming, StepResult
 from runner.spec.browser import BrowserStep
 from runner.spec.target import Target

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
 import jinja2
 import jsonpath
@@ -21,8 +22,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from runner.engines.engine import one_line
 from runner.engines.http_client import HttpResponse
+from runner.redact import masked_url
 from runner.spec.journey import Capture, Check, Expect
-from runner.spec.template import render_value, renders_to_itself
+from runner.spec.template import render_text, render_value, renders_to_itself
+from runner.spec.urlmatch import UrlPattern, glob_regex
 
 _MISSING = object()
 
@@ -129,6 +132,10 @@ class ResponseView:
         return self._html.css(selector)
 
 
+def _is_password_field(node: LexborNode) -> bool:
+    return node.tag == "input" and (node.attributes.get("type") or "").lower() == "password"
+
+
 def _node_value(node: LexborNode, attr: str | None) -> str | None:
     if attr is None:
         # Nested text joined by spaces: `<p>Order <b>ORD-1</b></p>` reads "Order ORD-1".
@@ -145,6 +152,7 @@ class ExpectPlan:
 
     status: frozenset[int] | None
     status_wanted: str  # "200 or 201", in the journey's order
+    url: _UrlPlan | None
     latency: float | None
     headers: tuple[tuple[str, str, _CheckPlan], ...]
     json: tuple[tuple[Callable[[Any], list[Any]], str, _CheckPlan], ...]
@@ -152,10 +160,12 @@ class ExpectPlan:
     body: _CheckPlan | None
 
     @classmethod
-    def of(cls, expect: Expect) -> ExpectPlan:
+    def of(cls, expect: Expect, base_url: str = "") -> ExpectPlan:
+        """The plan of `expect`; `base_url` (the step's surface) roots a glob such as `/x/*`."""
         return cls(
             status=None if expect.status is None else frozenset(expect.status),
             status_wanted=" or ".join(str(s) for s in expect.status or ()),
+            url=None if expect.url is None else _UrlPlan.of(expect.url, base_url),
             latency=expect.latency,
             headers=tuple(
                 (name, f"header {name}", _CheckPlan.of(check))
@@ -182,6 +192,8 @@ class ExpectPlan:
                 return f"expected a status below 400, got {status}"
         elif status not in self.status:
             return f"expected status {self.status_wanted}, got {status}"
+        if self.url is not None and (reason := self.url.judge(str(view.response.url), variables)):
+            return reason
         if self.latency is not None and elapsed_s > self.latency:
             return f"took {elapsed_s:.3f}s, over the {self.latency:g}s limit"
         for name, where, check in self.headers:
@@ -208,6 +220,45 @@ class ExpectPlan:
                 return reason
         if self.body is not None:
             return self.body.judge([view.response.text], "body", variables)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _UrlPlan:
+    """`expect.url` as judged on every response: the pattern compiled once when it is fixed."""
+
+    spec: UrlPattern
+    base_url: str
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, spec: UrlPattern, base_url: str) -> _UrlPlan:
+        source = spec.glob if spec.glob is not None else spec.matches
+        fixed = renders_to_itself(source)
+        return cls(spec, base_url, cls._compile(spec, str(source), base_url) if fixed else None)
+
+    @staticmethod
+    def _compile(spec: UrlPattern, source: str, base_url: str) -> re.Pattern[str]:
+        if spec.glob is None:
+            return re.compile(source)
+        # a glob written as a path is on the step's surface, as request paths are
+        return glob_regex(base_url + source if source.startswith("/") else source)
+
+    def judge(self, url: str, variables: Mapping[str, Any]) -> str | None:
+        pattern = self.pattern
+        if pattern is None:
+            source = self.spec.glob if self.spec.glob is not None else self.spec.matches
+            try:
+                pattern = self._compile(
+                    self.spec, str(render_text(str(source), variables)), self.base_url
+                )
+            except re.error as exc:
+                raise ExpectTemplateError(f"url pattern: {exc}") from None
+            except Exception as exc:  # any failure inside a template is the journey's
+                raise ExpectTemplateError(describe_template_error(exc)) from None
+        found = pattern.match(url) if self.spec.glob is not None else pattern.search(url)
+        if found is None:
+            return f"url: expected {self.spec.describe()}, landed on {masked_url(url)}"
         return None
 
 
@@ -320,7 +371,20 @@ def _compare(
 
 
 def capture_value(capture: Capture, view: ResponseView) -> Any:
-    """The captured value, or raises LookupError with a one-line reason."""
+    """The captured value, or raises LookupError with a one-line reason.
+
+    A link (an `href`, `action` or `src` of the page, a `Location` header) is resolved, as a
+    browser resolves it (RFC 3986), against the URL of the response it came from: after a
+    redirect that is where the page landed, and a root-relative `/en-gb/p/1` stays on the
+    page's origin instead of being joined to a surface's base path a second time.
+    """
+    value = _raw_capture(capture, view)
+    if capture.is_link and isinstance(value, str):
+        return urljoin(str(view.response.url), value.strip())
+    return value
+
+
+def _raw_capture(capture: Capture, view: ResponseView) -> Any:
     if capture.json_path is not None:
         try:
             values = view.json_values(capture.json_path)
@@ -334,6 +398,8 @@ def capture_value(capture: Capture, view: ResponseView) -> Any:
         value = _node_value(nodes[0], capture.attr) if nodes else None
         if value is None:
             raise LookupError(f"html {capture.html}: found nothing")
+        if capture.record and _is_password_field(nodes[0]):
+            raise LookupError(f"html {capture.html}: a password field cannot be recorded")
         return value
     if capture.header is not None:
         header = view.response.headers.get(capture.header)

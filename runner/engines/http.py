@@ -11,6 +11,7 @@ Playwright or Locust (both the load workers and the probes run this).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -25,12 +26,13 @@ from runner.engines.checks import (
     describe_template_error,
 )
 from runner.engines.engine import one_line, poll_until
+from runner.engines.hops import Sent
 from runner.engines.http_client import HttpClient
 from runner.engines.memo import PerObject
-from runner.engines.redirects import Sent, send
+from runner.engines.redirects import send
 from runner.engines.urls import UnsafeUrl, refuse_foreign_secrets, resolve_url
-from runner.redact import SENSITIVE_HEADERS
-from runner.results import Outcome, StepResult
+from runner.redact import SENSITIVE_HEADERS, masked_url
+from runner.results import BODY_EXCERPT_CHARS, Outcome, ResponseTrail, StepResult
 from runner.spec.journey import HttpStep, Journey
 from runner.spec.origins import carried_secrets, origin_of, secret_vars, target_origins
 from runner.spec.target import Target
@@ -107,6 +109,8 @@ def _run_step(
         freshness_s=freshness,
         attempts=attempts,
         redirects=attempt.redirects,
+        response=attempt.trail,
+        recorded=attempt.recorded,
     )
 
 
@@ -118,9 +122,11 @@ class _Attempt:
         "done",
         "outcome",
         "reason",
+        "recorded",
         "redirects",
         "responded",
         "status",
+        "trail",
         "unreachable",
     )
 
@@ -132,6 +138,8 @@ class _Attempt:
         self.unreachable = False
         self.redirects: tuple[str, ...] = ()
         self.captures: dict[str, Any] = {}
+        self.recorded: tuple[tuple[str, str], ...] = ()
+        self.trail: ResponseTrail | None = None
         self.done = 0.0
 
     def fail(self, outcome: Outcome, reason: str) -> _Attempt:
@@ -161,6 +169,7 @@ class _RequestPlan:
         "guarded",
         "headers",
         "own",
+        "recorded",
         "secret_headers",
         "step",
         "target",
@@ -169,17 +178,22 @@ class _RequestPlan:
     )
 
     def __init__(
-        self, journey: Journey, step: HttpStep, target: Target, default_timeout_s: float | None
+        self,
+        journey: Journey,
+        step: HttpStep,
+        target: Target,
+        default_timeout_s: float | None,
     ) -> None:
         spec = step.request
         self.step, self.target = step, target
         self.timeout_s = step_timeout_s(step, default_timeout_s)
-        self.expect = ExpectPlan.of(step.expect)
+        self.expect = ExpectPlan.of(step.expect, target.url_for(step.surface))
         # the load engine names its statistics by step (bounded), not by URL (unbounded)
         self.extensions = {"step": f"{journey.journey} / {step.name}"}
         self.own = target_origins(target)
         self.secret_headers, self.body_secrets, self.carried = _secrets_of(journey, step, target)
         self.guarded = spec.follow_redirects and bool(self.secret_headers or self.body_secrets)
+        self.recorded = tuple(name for name, capture in step.capture.items() if capture.record)
         self.url: str | None = None  # the whole URL, when no template is in it
         self.headers: dict[str, str] | None = None
         self.fixed_headers = False  # True: `headers` holds them, rendered once
@@ -302,18 +316,18 @@ def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) 
         )
     except UnsafeUrl as exc:  # a redirect that would carry a secret elsewhere: not followed
         attempt.responded = True
-        return attempt.fail(FAILED, str(exc))
+        return _no_answer(attempt, url, FAILED, str(exc))
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         attempt.unreachable = True
         detail = one_line(str(exc)) or type(exc).__name__
-        return attempt.fail(ERRORED, f"cannot connect to {_origin(url)}: {detail}")
+        return _no_answer(attempt, url, ERRORED, f"cannot connect to {_origin(url)}: {detail}")
     except httpx.TimeoutException:
         attempt.responded = True  # connected, then no answer in time: the target is failing
-        return attempt.fail("failed", f"no response within {plan.timeout_s:g}s")
+        return _no_answer(attempt, url, FAILED, f"no response within {plan.timeout_s:g}s")
     except httpx.HTTPError as exc:
         attempt.responded = True
         detail = one_line(str(exc)) or type(exc).__name__
-        return attempt.fail("failed", f"{type(exc).__name__}: {detail}")
+        return _no_answer(attempt, url, FAILED, f"{type(exc).__name__}: {detail}")
     except httpx.InvalidURL as exc:  # a rendered URL httpx cannot parse: nothing was sent
         return attempt.fail(FAILED, f"invalid url: {one_line(str(exc))}")
     attempt.done = time.perf_counter()
@@ -325,13 +339,45 @@ def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) 
     except ExpectTemplateError as exc:
         return attempt.fail(ERRORED, f"template in expect: {exc}")
     if reason:
-        return attempt.fail("failed", reason)
+        return _answered_badly(attempt, view, "failed", reason)
     for name, capture in step.capture.items():
         try:
             attempt.captures[name] = capture_value(capture, view)
         except LookupError as exc:
-            return attempt.fail("failed", f"capture {name}: {exc}")
+            return _answered_badly(attempt, view, "failed", f"capture {name}: {exc}")
+    if plan.recorded:
+        attempt.recorded = tuple((name, _as_text(attempt.captures[name])) for name in plan.recorded)
     return attempt
+
+
+def _no_answer(attempt: _Attempt, url: str, outcome: Outcome, reason: str) -> _Attempt:
+    """Fail an attempt that got no (usable) answer; its trail names the URL it went to."""
+    attempt.trail = ResponseTrail(masked_url(url), None, attempt.redirects)
+    return attempt.fail(outcome, reason)
+
+
+def _answered_badly(
+    attempt: _Attempt, view: ResponseView, outcome: Outcome, reason: str
+) -> _Attempt:
+    """Fail an attempt on its answer, keeping where it landed and what the body began with.
+
+    Only failures pay for this: a passing request (the load path's common case) reads no
+    body text it did not need.
+    """
+    response = view.response
+    try:
+        body = response.text.strip()[:BODY_EXCERPT_CHARS]
+    except Exception:  # an undecodable body: the status and URL still tell the story
+        body = ""
+    attempt.trail = ResponseTrail(
+        masked_url(str(response.url)), response.status_code, attempt.redirects, body
+    )
+    return attempt.fail(outcome, reason)
+
+
+def _as_text(value: Any) -> str:
+    # what captures.jsonl records: text as is, anything else (a number, an object) as JSON
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def _origin(url: str) -> str:

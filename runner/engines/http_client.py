@@ -18,13 +18,6 @@ if TYPE_CHECKING:
     from runner.engines.load.client import FastClient
 
 
-class HasPath(Protocol):
-    """A URL whose path can be read (`httpx.URL`)."""
-
-    @property
-    def path(self) -> str: ...
-
-
 class Redirect(Protocol):
     """One hop of a redirect chain: its status and where it pointed."""
 
@@ -32,7 +25,7 @@ class Redirect(Protocol):
     def status_code(self) -> int: ...
 
     @property
-    def url(self) -> HasPath: ...
+    def url(self) -> object: ...  # read as `str(url)`: the URL that answered
 
 
 class HttpResponse(Protocol):
@@ -51,7 +44,7 @@ class HttpResponse(Protocol):
     def text(self) -> str: ...
 
     @property
-    def url(self) -> object: ...  # read as `str(url)`: httpx gives a URL, FastClient a str
+    def url(self) -> object: ...  # the final URL, read as `str(url)`: httpx's URL, or a str
 
     def json(self) -> Any: ...  # any JSON value; raises ValueError when the body is not JSON
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response
 
 from runner.engines.engine import one_line
+from runner.redact import masked_url
 from runner.results import PageTiming
 
 MAX_EVENTS_PER_STEP = 10  # bounded: a page logging in a loop must not fill the results
@@ -71,20 +71,6 @@ FLUSH_SCRIPT = "() => window.__journeyFlush && window.__journeyFlush()"
 def _seconds(ms: Any) -> float | None:
     # 0 means "not reached yet" in Navigation Timing (e.g. load still running)
     return ms / 1000 if isinstance(ms, int | float) and ms > 0 else None
-
-
-def masked_url(url: str) -> str:
-    """The path and query of `url`, every query value masked: `/search?q=***`.
-
-    Query strings may carry tokens, and the host is the target's anyway; the keys are kept
-    because they say which page it was.
-    """
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    if not parts.query:
-        return path
-    keys = (pair.split("=", 1)[0] for pair in parts.query.split("&") if pair)
-    return f"{path}?{'&'.join(f'{key}=***' for key in keys)}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

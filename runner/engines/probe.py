@@ -39,13 +39,11 @@ from runner.engines.variables import start_variables
 from runner.results import Engine, JourneyRun
 from runner.spec.data import FeederExhausted
 from runner.spec.loader import LoadedJourney
-from runner.spec.target import Target
+from runner.spec.target import DEFAULT_USER_AGENT, Target
 from runner.stopping import Stopping
 
 if TYPE_CHECKING:
     from runner.engines.browser import BrowserSession
-
-USER_AGENT = "journey-probe/0.1 (+synthetic)"
 
 Pair = tuple[LoadedJourney, Target]
 """One journey against one target: what a round runs."""
@@ -59,9 +57,9 @@ def pairs_of(journeys: Sequence[LoadedJourney], *targets: Target) -> list[Pair]:
     return [(journey, target) for journey in journeys for target in targets]
 
 
-def new_client() -> httpx.Client:
+def new_client(user_agent: str = DEFAULT_USER_AGENT) -> httpx.Client:
     """A client that behaves like one shopper's browser session (the caller clears cookies)."""
-    return httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=True)
+    return httpx.Client(headers={"User-Agent": user_agent}, follow_redirects=True)
 
 
 def run_http_journey(
@@ -75,7 +73,7 @@ def run_http_journey(
     client.cookies.clear()
     started, t0 = time.time(), time.perf_counter()
     try:
-        variables = start_variables(journey, iteration)
+        variables = start_variables(journey, iteration, target)
     except FeederExhausted as exc:
         return JourneyRun(journey.name, "http", iteration, started, 0.0, (), reason=str(exc))
     steps = tuple(run_http_flow(journey.spec, target, client=client, variables=variables))
@@ -104,7 +102,9 @@ class HttpProbe:
         with self._lock:
             entry = self._clients.get(key)
             if entry is None or entry[0] is not target:
-                entry = self._clients[key] = (target, self._new_client())
+                client = self._new_client()
+                client.headers["User-Agent"] = target.user_agent
+                entry = self._clients[key] = (target, client)
         return entry[1]
 
     def close(self) -> None:

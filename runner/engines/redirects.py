@@ -15,39 +15,27 @@ HttpClient (its cookie jar sees every hop, as when the client follows):
 
 Methods change as httpx changes them: 303 turns any method but HEAD into GET, and 301/302
 turn POST into GET; the body goes with the method. Requests that carry no secret are
-followed by the client itself, unchanged (the load path's common case).
+followed by the client itself, unchanged: httpx, or the load users' FastClient, which follows
+with the same hop rules (`runner/engines/hops.py`), so that hops go alike in probes and load.
+Hops read `302 /old?token=***`: status and the masked URL that answered
+(`runner.redact.masked_url`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from typing import Any
-from urllib.parse import urljoin, urlsplit
 
+from runner.engines.hops import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    Sent,
+    next_hop,
+    redirect_method,
+)
 from runner.engines.http_client import HttpClient, HttpResponse
-from runner.engines.urls import REQUESTED_SCHEMES, UnsafeUrl
+from runner.engines.urls import UnsafeUrl
+from runner.redact import masked_url
 from runner.spec.origins import Origin, origin_of, show_origin, show_secrets
-
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-MAX_REDIRECTS = 20  # httpx's default
-
-
-class Sent:
-    """One request as sent: what a redirect hop may keep, change or drop."""
-
-    __slots__ = ("body_secrets", "data", "headers", "json", "method", "params")
-
-    def __init__(
-        self,
-        method: str,
-        headers: Mapping[str, str] | None,
-        params: Mapping[str, str] | None,
-        json: Any,
-        data: Mapping[str, str] | None,
-        body_secrets: Set[str],
-    ) -> None:
-        self.method, self.headers, self.params = method, headers, params
-        self.json, self.data, self.body_secrets = json, data, body_secrets
 
 
 def send(
@@ -80,7 +68,7 @@ def send(
     response = _send(client, url, sent, timeout, extensions, follow=follow_redirects)
     if not response.history:
         return response, ()
-    return response, tuple(f"{r.status_code} {r.url.path}" for r in response.history)
+    return response, tuple(f"{r.status_code} {masked_url(str(r.url))}" for r in response.history)
 
 
 def _send(
@@ -117,7 +105,7 @@ def request_guarded(
 ) -> tuple[HttpResponse, tuple[str, ...]]:
     """Send `sent` to `url` and follow its redirects; return the last response and the hops.
 
-    Hops read as httpx's history does in results: `303 /cart/items` (status, path answered).
+    Hops read as httpx's history does in results: `303 /cart/items` (status, URL answered).
     Raises UnsafeUrl for a refused hop or more than MAX_REDIRECTS, and the client's errors.
     """
     hops: list[str] = []
@@ -128,9 +116,9 @@ def request_guarded(
             return response, tuple(hops)
         if len(hops) == MAX_REDIRECTS:
             raise UnsafeUrl(f"more than {MAX_REDIRECTS} redirects: not followed")
-        hops.append(f"{response.status_code} {urlsplit(url).path or '/'}")
-        url = _next_hop(str(response.url) or url, location)
-        _redirect_method(sent, response.status_code)
+        hops.append(f"{response.status_code} {masked_url(url)}")
+        url = next_hop(str(response.url) or url, location)
+        redirect_method(sent, response.status_code)
         if (origin := origin_of(url)) not in own:
             if sent.body_secrets:
                 raise UnsafeUrl(
@@ -140,23 +128,3 @@ def request_guarded(
             if sent.headers:
                 kept = {k: v for k, v in sent.headers.items() if k.lower() not in secret_headers}
                 sent.headers = kept or None
-
-
-def _next_hop(current: str, location: str) -> str:
-    url = urljoin(current, location)
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in REQUESTED_SCHEMES:
-        raise UnsafeUrl(f"redirected to a {scheme[:20]!r} URL: not followed")
-    if origin_of(url) is None:
-        raise UnsafeUrl(f"redirected to {show_origin(None)}: not followed")
-    return url
-
-
-def _redirect_method(sent: Sent, status: int) -> None:
-    """Change method and body for the next hop in place, as httpx and browsers do."""
-    sent.params = None  # the query is in the Location now
-    if (status == 303 and sent.method != "HEAD") or (
-        status in (301, 302) and sent.method == "POST"
-    ):
-        sent.method, sent.json, sent.data = "GET", None, None
-        sent.body_secrets = frozenset()

@@ -12,7 +12,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from runner.spec.literals import check_regex, check_url
+from runner.spec.recording import password_field
 from runner.spec.units import Duration
+from runner.spec.urlmatch import UrlPattern
 
 ACTIONS = ("goto", "click", "fill", "press", "select", "check", "hover", "wait", "screenshot")
 
@@ -62,7 +64,7 @@ class BrowserExpect(BaseModel):
     visible: Locate | None = None
     hidden: Locate | None = None
     text: dict[str, str] = {}  # selector → text the element must contain
-    url: str | None = None  # glob such as "**/orders/*"
+    url: UrlPattern | None = None  # a glob such as "**/orders/*", or {matches: regex}
     count: dict[str, int] = {}  # selector → number of matching elements
     title: str | None = None  # text the page title must contain
 
@@ -78,6 +80,14 @@ class BrowserCapture(BaseModel):
     attribute: str | None = None
     of: str | None = None
     url: str | None = None
+    record: bool = False  # write each value to the run's captures.jsonl
+
+    @model_validator(mode="after")
+    def _records_no_password(self) -> BrowserCapture:
+        selector = self.text or self.of
+        if self.record and selector and password_field(selector):
+            raise ValueError(f"a capture from a password field cannot be recorded: {selector}")
+        return self
 
     @field_validator("url")
     @classmethod

@@ -26,8 +26,10 @@ from runner.spec.browser import BrowserStep, default_step_name
 from runner.spec.browser import Until as Until  # re-exported: http steps poll with it too
 from runner.spec.data import DataFeeder
 from runner.spec.literals import check_regex, check_url
+from runner.spec.recording import UNRECORDABLE_HEADERS, password_field
 from runner.spec.slo import JourneySlo
 from runner.spec.units import Duration
+from runner.spec.urlmatch import UrlPattern
 
 Surface = Literal["storefront", "api", "pos", "export"]
 Engine = Literal["http", "browser"]
@@ -128,6 +130,7 @@ class Expect(BaseModel):
     html: dict[CssSelector, Check] = {}
     body: Check | None = None
     latency: Duration | None = None
+    url: UrlPattern | None = None  # the final URL, after redirects: "**/orders/*"
 
     @field_validator("status", mode="before")
     @classmethod
@@ -150,10 +153,19 @@ class Expect(BaseModel):
         return {"contains": value} if isinstance(value, str) else value
 
 
+# A link read from a page (`href`, a form's `action`, `src`): resolved against the URL of
+# the page it came from, as a browser resolves it (RFC 3986), when it is captured.
+LINK_ATTRIBUTES = frozenset({"href", "action", "src", "formaction"})
+
+
 class Capture(BaseModel):
     """Where a value comes from: exactly one of json, html (+attr), header, regex (+from).
 
-    A bare string is shorthand for a JSONPath: `sku: "$.items[0].sku"`.
+    A bare string is shorthand for a JSONPath: `sku: "$.items[0].sku"`. `record: true` writes
+    each value captured to the run's captures.jsonl (an order number, a basket id): an audit
+    trail of what probes and load placed. Credentials cannot be recorded: a capture from
+    `Set-Cookie`, `Authorization` (and the other credential headers) or a password field is
+    refused at load.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -163,11 +175,29 @@ class Capture(BaseModel):
     header: str | None = None
     regex: str | None = None
     source: Literal["body", "url"] = Field(default="body", alias="from")
+    record: bool = False
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: object) -> object:
         return {"json": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _records_no_credential(self) -> Capture:
+        if not self.record:
+            return self
+        if self.header is not None and self.header.lower() in UNRECORDABLE_HEADERS:
+            raise ValueError(f"a capture from the {self.header} header cannot be recorded")
+        if self.html is not None and password_field(self.html):
+            raise ValueError(f"a capture from a password field cannot be recorded: {self.html}")
+        return self
+
+    @property
+    def is_link(self) -> bool:
+        """Read from a page's link, or from a `Location` header: resolved when captured."""
+        if self.html is not None:
+            return self.attr is not None and self.attr.lower() in LINK_ATTRIBUTES
+        return self.header is not None and self.header.lower() in ("location", "content-location")
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Capture:

@@ -23,6 +23,9 @@ from runner.spec.template import ENV_REF
 from runner.spec.yamlsource import Document, read_document
 
 SURFACES: tuple[str, ...] = get_args(Surface)
+# What every request of ours says it is, probes and load alike, so that a shop's analytics and
+# logs can tell synthetic traffic from shoppers; a targets file may set its own per target.
+DEFAULT_USER_AGENT = "journey-probe/0.1 (+synthetic)"
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -48,6 +51,14 @@ class Environment(BaseModel):
     export: str | None = None
     headers: dict[str, str] = {}
     tenant: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, min_length=1, max_length=256)
+
+    @field_validator("user_agent")
+    @classmethod
+    def _one_header_line(cls, agent: str | None) -> str | None:
+        if agent is not None and any(ord(c) < 32 or ord(c) == 127 for c in agent):
+            raise ValueError("a User-Agent is one line of printable text")
+        return agent
 
     @field_validator("base_url", "storefront", "api", "pos", "export")
     @classmethod
@@ -76,6 +87,7 @@ class Target:
     urls: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)
     tenant: str | None = None
+    user_agent: str = DEFAULT_USER_AGENT  # sent by http probes and load users alike
     origins: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +99,10 @@ class Target:
         """One base URL for every surface; raises ValueError for a URL that is not http(s)."""
         base = _check_base_url(url)
         return cls(name=base, urls=dict.fromkeys(SURFACES, base))
+
+    def base_urls(self) -> dict[str, str]:
+        """Every surface's base URL: the `base_url` template variable (`{{ base_url.api }}`)."""
+        return {surface: self.url_for(surface) for surface in SURFACES}
 
     def url_for(self, surface: str) -> str:
         """Base URL of `surface`; a targets file may omit surfaces its journeys never use."""
@@ -153,4 +169,10 @@ def resolve_target(spec: str, targets_path: Path | None) -> Target:
     if not urls:
         message = f"target {spec!r} has no base_url and no surface URL"
         raise SpecError([Problem(str(path), 1, 1, ("targets", spec), message)])
-    return Target(name=spec, urls=urls, headers=dict(env.headers), tenant=env.tenant)
+    return Target(
+        name=spec,
+        urls=urls,
+        headers=dict(env.headers),
+        tenant=env.tenant,
+        user_agent=env.user_agent or DEFAULT_USER_AGENT,
+    )

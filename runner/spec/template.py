@@ -58,7 +58,7 @@ _SINGLE_EXPR = re.compile(r"\s*\{\{(.*)\}\}\s*", re.DOTALL)
 _KEY = r"(?!format\b|format_map\b|mro\b)[A-Za-z][A-Za-z0-9_]*"
 _PLAIN_VARIABLE = re.compile(rf"\{{\{{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.{_KEY})*)\s*\}}\}}")
 
-BUILTIN_VARIABLES = frozenset({*BUILTINS, "iteration"})
+BUILTIN_VARIABLES = frozenset({*BUILTINS, "iteration", "base_url"})
 _T = TypeVar("_T")
 
 

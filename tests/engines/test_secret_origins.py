@@ -255,7 +255,7 @@ def journey(document: dict[str, Any]) -> LoadedJourney:
 
 
 def run(loaded: LoadedJourney, target: Target) -> list[StepResult]:
-    variables = start_variables(loaded, 0)
+    variables = start_variables(loaded, 0, target)
     with httpx.Client() as client:
         return list(run_http_flow(loaded.spec, target, client=client, variables=variables))
 

@@ -10,6 +10,13 @@ timeout is kept here (Clients), raised as httpx's ReadTimeout for the flow to re
 request that timed out leaves its connection with an answer that may still arrive: the user's
 connections are closed then, so a late answer can never be read as the next request's. Every
 request is counted in flight while outstanding, for the time series and the hang rail.
+
+geventhttpclient follows redirects without saying where it went (the response's URL is the
+one asked, its history empty), so a FastClient follows them itself, hop by hop, with the
+rules of `runner/engines/redirects.py`, and answers with the final URL and the hops as
+httpx does: the final URL, the chain, `expect.url` and links resolved against the page they
+came from are then the same in load as in probes. A request without a redirect pays one
+status comparison for it.
 """
 
 from __future__ import annotations
@@ -24,28 +31,42 @@ import gevent
 import httpx
 from locust.contrib.fasthttp import FastHttpSession
 
+from runner.engines.hops import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    Sent,
+    next_hop,
+    redirect_method,
+)
+
 
 class FastResponseView:
     """The few httpx.Response attributes the checks read, over Locust's FastResponse."""
 
-    __slots__ = ("_response", "headers", "history", "status_code")
+    __slots__ = ("_response", "headers", "history", "status_code", "url")
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: Any, url: str, history: tuple[Hop, ...] = ()) -> None:
         self._response = response
         self.status_code: int = response.status_code
         self.headers = response.headers
-        self.history: list[Any] = []  # geventhttpclient follows redirects without telling
+        self.url = url  # the URL that answered, after the redirects followed
+        self.history = history
 
     @property
     def text(self) -> str:
         return self._response.text or ""
 
-    @property
-    def url(self) -> str:
-        return str(self._response.url or "")
-
     def json(self) -> Any:
         return self._response.json()
+
+
+class Hop:
+    """One redirect followed: its status and the URL that answered it (httpx's history)."""
+
+    __slots__ = ("status_code", "url")
+
+    def __init__(self, status_code: int, url: str) -> None:
+        self.status_code, self.url = status_code, url
 
 
 class RequestTimeout(BaseException):
@@ -127,15 +148,49 @@ class FastClient:
         follow_redirects: bool = True,
         extensions: Mapping[str, Any] | None = None,
     ) -> FastResponseView:
+        """Send a request and, with `follow_redirects`, follow its redirects (see the module).
+
+        Raises UnsafeUrl for a redirect to anything but http(s), TooManyRedirects past
+        MAX_REDIRECTS, and httpx's ConnectError / ReadTimeout as httpx would.
+        """
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
+        name = (extensions or {}).get("step") or url
+        response = self._send(method, url, headers, json, data, timeout, name)
+        if not follow_redirects or response.status_code not in REDIRECT_STATUSES:
+            return FastResponseView(response, url)
+        hops: list[Hop] = []
+        sent = Sent(method, headers, None, json, data, frozenset())
+        while (location := response.headers.get("location")) and (
+            response.status_code in REDIRECT_STATUSES
+        ):
+            if len(hops) == MAX_REDIRECTS:
+                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+            hops.append(Hop(response.status_code, url))
+            url = next_hop(url, location)
+            redirect_method(sent, response.status_code)
+            response = self._send(
+                sent.method, url, sent.headers, sent.json, sent.data, timeout, name
+            )
+        return FastResponseView(response, url, tuple(hops))
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        data: Mapping[str, str] | None,
+        timeout: float | None,
+        name: str,
+    ) -> Any:
+        """One request, no redirect followed: the FastResponse, or httpx's errors."""
         body = None
         sent_headers = dict(headers) if headers else None  # None: geventhttpclient's fast path
         if data is not None:
             body = urlencode(data)
             sent_headers = sent_headers or {}
             sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        name = (extensions or {}).get("step") or url
         self.waiting_on = name
         self.sent_at = sent = time.perf_counter()
         if timeout:
@@ -148,7 +203,7 @@ class FastClient:
                 data=body,
                 json=json if data is None else None,
                 headers=sent_headers,
-                allow_redirects=follow_redirects,
+                allow_redirects=False,
             )
         except RequestTimeout:
             self.session.client.clientpool.close()  # a late answer must meet a closed socket
@@ -159,4 +214,4 @@ class FastClient:
         if response.status_code == 0:  # geventhttpclient reports a connection failure so
             error = getattr(response, "error", None) or "connection failed"
             raise httpx.ConnectError(str(error))
-        return FastResponseView(response)
+        return response

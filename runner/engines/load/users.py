@@ -136,7 +136,7 @@ class _Shopper:
             }
         recorder.running += 1
         try:
-            variables = start_variables(journey, iteration)
+            variables = start_variables(journey, iteration, self.target)
             for step in run_http_flow(
                 journey.spec,
                 self.target,
@@ -226,6 +226,8 @@ def build_user_classes(
     common = {
         "host": host,
         "on_start": on_start,
+        # what probes send too: a shop's analytics can tell rehearsal traffic from shoppers
+        "default_headers": {"User-Agent": target.user_agent},
         "network_timeout": client_timeout_s,
         "connection_timeout": client_timeout_s,
         "__module__": __name__,
