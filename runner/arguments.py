@@ -56,7 +56,8 @@ examples:
     "demo-shop": """\
 examples:
   journey demo-shop --port 8000
-  journey demo-shop --port 8000 --workers 2 --fault checkout:latency=800ms""",
+  journey demo-shop --port 8000 --workers 2 --fault checkout:latency=800ms
+  journey demo-shop --port 8000 --root-path /en-gb""",
 }
 
 DESCRIPTIONS = {
@@ -355,6 +356,12 @@ def _demo_shop(parser: Parser) -> None:
         default=[],
         metavar="GROUP:KIND=VALUE",
         help="start with a fault, e.g. checkout:latency=800ms; repeatable",
+    )
+    parser.add_argument(
+        "--root-path",
+        default=None,
+        metavar="PATH",
+        help="serve every route under this path prefix, e.g. /en-gb (default: at /)",
     )
 
 

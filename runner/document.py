@@ -135,8 +135,27 @@ class StepEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseEntry:
+    """Where a failed http step's request landed: an http step's screenshot, in text.
+
+    `url` is the final URL's path with query values masked; `redirects` the chain followed,
+    oldest first, one `STATUS URL` per hop (masked alike); `body` the start of the final
+    response's text (at most 2,000 characters), scrubbed of secrets as everything written.
+    """
+
+    url: str
+    status: int | None
+    redirects: tuple[str, ...] = ()
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FailureEntry:
-    """One failed run: which step, why, and its artefacts (paths relative to results.json)."""
+    """One failed run: which step, why, and its artefacts (paths relative to results.json).
+
+    `response` is the failed http step's answer (None for browser steps, which have
+    screenshots, and for steps that got no answer).
+    """
 
     iteration: int
     step: str
@@ -146,6 +165,31 @@ class FailureEntry:
     artefacts: tuple[str, ...] = ()
     screenshot: str | None = None
     trace: str | None = None
+    response: ResponseEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCapture:
+    """One value a `record: true` capture took: which run and step, and when (ISO 8601 UTC)."""
+
+    iteration: int
+    step: str
+    capture: str
+    value: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a journey's `record: true` captures recorded: how many values, and the first few.
+
+    Every value is a line of `file` (captures.jsonl, beside results.json); the document only
+    counts them, so its size does not grow with the orders a rehearsal places.
+    """
+
+    count: int
+    first: tuple[RecordedCapture, ...] = ()
+    file: str = "captures.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +219,7 @@ class JourneyEntry:
     freshness_buckets: Buckets | None = None
     last_run: str | None = None  # when the latest run ended (ISO 8601 UTC)
     last_success: str | None = None  # when the latest passing run ended
+    recorded: Recorded | None = None  # None: the journey's flow records no capture
 
 
 @dataclass(frozen=True, slots=True)

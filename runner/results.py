@@ -9,6 +9,7 @@ Imports nothing of ours but the histogram.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar, dataclass_transform
 
@@ -33,6 +34,9 @@ def checked_frozen(cls: type[_Record]) -> type[_Record]:
 
 
 MAX_FAILURES_KEPT = 20  # per journey: enough to diagnose, bounded for a 10,000-run report
+# per journey: the first values of `record: true` captures that a report shows; every value
+# goes to captures.jsonl as runs end, never into a tally (a rehearsal may place 10^5 orders)
+MAX_RECORDED_KEPT = 5
 PAGE_METRICS = ("ttfb_s", "dom_content_loaded_s", "load_s", "lcp_s", "cls")
 
 
@@ -140,6 +144,32 @@ class JourneyRun:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedValue:
+    """One value a `record: true` capture took (an order number placed, a basket made).
+
+    The audit trail of what probes and load left in the target: captures.jsonl has one line
+    per value; a tally keeps only the first few. `started` is the step's start, epoch seconds.
+    """
+
+    journey: str
+    engine: Engine
+    iteration: int
+    step: str
+    capture: str
+    value: str
+    started: float
+
+
+def recorded_values(run: JourneyRun) -> Iterator[RecordedValue]:
+    """Every value `run`'s steps recorded, in step order (a step records only when it passed)."""
+    for step in run.steps:
+        for capture, value in step.recorded:
+            yield RecordedValue(
+                run.journey, run.engine, run.iteration, step.step, capture, value, step.started
+            )
+
+
 @dataclass(slots=True)
 class StepTally:
     """Counts and histograms of one step over many runs."""
@@ -200,6 +230,8 @@ class JourneyTally:
     failed_requests: Counter[str] = field(default_factory=Counter)
     last_ended: float | None = None  # epoch seconds: when the latest run ended
     last_success_ended: float | None = None  # ... and the latest passing run
+    recorded: int = 0  # values of `record: true` captures, all of them counted
+    recorded_first: list[RecordedValue] = field(default_factory=list)  # the first few kept
 
     def __post_init__(self) -> None:
         if self.bounds:
@@ -240,10 +272,22 @@ class JourneyTally:
             if step.outcome in (FAILED, ERRORED):
                 tally.failures += 1
                 tally.reasons[step.reason] += 1
+            if step.recorded:
+                self._record(run, step)
         if run.outcome != PASSED:
             self.failure_count += 1
             if len(self.failures) < MAX_FAILURES_KEPT:
                 self.failures.append(FailureRecord.of(run))
+
+    def _record(self, run: JourneyRun, step: StepResult) -> None:
+        self.recorded += len(step.recorded)
+        room = MAX_RECORDED_KEPT - len(self.recorded_first)
+        for capture, value in step.recorded[: max(room, 0)]:
+            self.recorded_first.append(
+                RecordedValue(
+                    run.journey, run.engine, run.iteration, step.step, capture, value, step.started
+                )
+            )
 
     def merge(self, other: JourneyTally) -> None:
         """Add `other`'s runs: tallies of workers and seconds merge exactly."""
@@ -261,6 +305,9 @@ class JourneyTally:
         room = MAX_FAILURES_KEPT - len(self.failures)
         self.failures.extend(other.failures[: max(room, 0)])
         self.failure_count += other.failure_count
+        self.recorded += other.recorded
+        room = MAX_RECORDED_KEPT - len(self.recorded_first)
+        self.recorded_first.extend(other.recorded_first[: max(room, 0)])
         self.console_errors.update(other.console_errors)
         self.failed_requests.update(other.failed_requests)
 
@@ -278,7 +325,11 @@ def _latest(one: float | None, other: float | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class FailureRecord:
-    """One failed run, as reports show it: which step, why, and its artefacts."""
+    """One failed run, as reports show it: which step, why, its artefacts and its answer.
+
+    `response` is the failed http step's trail (final URL, redirects, status, body excerpt):
+    what a browser step's screenshot is to a browser step.
+    """
 
     iteration: int
     step: str
@@ -286,10 +337,19 @@ class FailureRecord:
     started: float
     status: int | None = None
     artefacts: tuple[str, ...] = ()
+    response: ResponseTrail | None = None
 
     @classmethod
     def of(cls, run: JourneyRun) -> FailureRecord:
         step = run.failure
         if step is None:
             return cls(run.iteration, "", run.reason or "the journey ran no step", run.started)
-        return cls(run.iteration, step.step, step.reason, step.started, step.status, step.artefacts)
+        return cls(
+            run.iteration,
+            step.step,
+            step.reason,
+            step.started,
+            step.status,
+            step.artefacts,
+            step.response,
+        )

@@ -53,3 +53,14 @@ def wait_for(condition: Callable[[], bool], *, timeout_s: float, interval_s: flo
             raise AssertionError(f"condition not met within {timeout_s}s")
         time.sleep(interval_s)
     return time.monotonic() - started
+
+
+@pytest.fixture(scope="session")
+def prefixed_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real demo shop on loopback serving under `--root-path /en-gb`, shared by the session.
+
+    Yields the base URL with the prefix, `http://127.0.0.1:PORT/en-gb`, so `f"{url}/cart"` is
+    the cart; the same paths without the prefix answer 404.
+    """
+    with running_demo_shop(tmp_path_factory.mktemp("prefixed-shop"), root_path="/en-gb") as url:
+        yield url

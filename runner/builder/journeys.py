@@ -1,7 +1,9 @@
 """Journey entries of the results document, from judged tallies.
 
 Artefact paths (screenshots, traces) are written relative to the folder where results.json
-lands, so a report folder can be moved or archived whole.
+lands, so a report folder can be moved or archived whole. A journey whose flow marks a capture
+`record: true` carries what it recorded: the count and the first few (every value is in
+captures.jsonl); one that records nothing carries null.
 """
 
 from __future__ import annotations
@@ -9,10 +11,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.document import Buckets, FailureEntry, JourneyEntry, Percentiles, StepEntry
+from runner.document import (
+    Buckets,
+    FailureEntry,
+    JourneyEntry,
+    Percentiles,
+    Recorded,
+    RecordedCapture,
+    ResponseEntry,
+    StepEntry,
+)
 from runner.histogram import Histogram
-from runner.results import FailureRecord, StepTally
+from runner.results import FailureRecord, JourneyTally, RecordedValue, StepTally
 from runner.slo import Judged
+from runner.spec.journey import Journey
 from runner.spec.target import Target
 from runner.spec.thresholds import journey_bounds
 
@@ -40,11 +52,15 @@ def buckets(histogram: Histogram, bounds: tuple[float, ...]) -> Buckets | None:
     return Buckets(bounds, tuple(cumulative), histogram.count, round(histogram.sum, 6))
 
 
-def journey_entry(entry: Judged, target: Target, out_dir: Path) -> JourneyEntry:
+def journey_entry(
+    entry: Judged, target: Target, out_dir: Path, recorded: JourneyTally | None = None
+) -> JourneyEntry:
     """One journey on one engine, judged, with its steps in flow order and its failures.
 
     Buckets show the journey's own bounds (the ladder and its thresholds), whatever other
-    journeys of the run added to the bounds its histograms were counted at.
+    journeys of the run added to the bounds its histograms were counted at. `recorded` is
+    the tally whose recorded values to show, when it is not the judged one: a rehearsal
+    judges some seconds but writes every value to captures.jsonl, and the count must match.
     """
     spec, tally = entry.journey.spec, entry.tally
     flow = spec.step_names(tally.engine)
@@ -73,6 +89,26 @@ def journey_entry(entry: Judged, target: Target, out_dir: Path) -> JourneyEntry:
         freshness_buckets=buckets(tally.freshness, bounds),
         last_run=None if tally.last_ended is None else iso(tally.last_ended),
         last_success=None if tally.last_success_ended is None else iso(tally.last_success_ended),
+        recorded=recorded_entry(recorded or tally, records(spec, tally.engine)),
+    )
+
+
+def records(spec: Journey, engine: str) -> bool:
+    """Whether the journey's flow on `engine` marks any capture `record: true`."""
+    steps = spec.http if engine == "http" else spec.browser
+    return any(capture.record for step in steps for capture in step.capture.values())
+
+
+def recorded_entry(tally: JourneyTally, marked: bool) -> Recorded | None:
+    """The tally's recorded values for the document; None when nothing is marked or seen."""
+    if not marked and not tally.recorded:
+        return None
+    return Recorded(tally.recorded, tuple(_recorded_capture(v) for v in tally.recorded_first))
+
+
+def _recorded_capture(value: RecordedValue) -> RecordedCapture:
+    return RecordedCapture(
+        value.iteration, value.step, value.capture, value.value, iso(value.started)
     )
 
 
@@ -102,6 +138,14 @@ def _failure_entry(failure: FailureRecord, out_dir: Path) -> FailureEntry:
         artefacts=artefacts,
         screenshot=next((a for a in artefacts if a.endswith(".png")), None),
         trace=next((a for a in artefacts if a.endswith(".zip")), None),
+        response=None
+        if failure.response is None
+        else ResponseEntry(
+            failure.response.url,
+            failure.response.status,
+            tuple(failure.response.redirects),
+            failure.response.body,
+        ),
     )
 
 

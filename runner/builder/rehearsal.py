@@ -22,6 +22,7 @@ from runner.document import (
 )
 from runner.engines.load.outcome import RehearsalOutcome
 from runner.engines.load.timeline import StagePlan
+from runner.results import JourneyTally
 from runner.slo.windows import Split, Window, stopped_early, throughput
 from runner.spec.loadprofile import LoadProfile
 from runner.vocabulary import NOT_REACHED
@@ -74,6 +75,20 @@ def load_section(
         rehearsed=rehearsed(profile, outcome, time_scale),
         evidence_note=EVIDENCE_NOTE,
     )
+
+
+def whole_rehearsal(outcome: RehearsalOutcome) -> dict[tuple[str, str], JourneyTally]:
+    """Every second's runs per (journey, engine), judged or not, merged in order.
+
+    What the journeys recorded is of the whole rehearsal (captures.jsonl has every value),
+    while the judged tallies hold the judged seconds only.
+    """
+    whole: dict[tuple[str, str], JourneyTally] = {}
+    for second in sorted(outcome.seconds):
+        for name, tally in outcome.seconds[second].items():
+            key = (name, tally.engine)
+            whole.setdefault(key, JourneyTally(name, tally.engine)).merge(tally)
+    return whole
 
 
 def _iterations(window: Window, outcome: RehearsalOutcome, open_model: bool) -> Iterations:

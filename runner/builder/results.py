@@ -8,7 +8,7 @@ patched after it was built.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from runner import __version__
@@ -23,6 +23,7 @@ from runner.document import (
     TargetInfo,
     ToolInfo,
 )
+from runner.results import JourneyTally
 from runner.slo import DEFAULT_CONFIDENCE, Judged
 from runner.spec.target import Target
 from runner.vocabulary import RunVerdict
@@ -44,13 +45,20 @@ def build_document(
     confidence: float = DEFAULT_CONFIDENCE,
     require_evidence: bool = False,
     command_line: str = "",
+    recorded: Mapping[tuple[str, str], JourneyTally] | None = None,
 ) -> ResultsDocument:
     """The document: `objectives` (the run's own, e.g. a profile's) first, then each journey's.
 
     `merged` are journey entries judged in another process (a rehearsal's browser probes);
-    they follow the judged ones, and their objectives follow too.
+    they follow the judged ones, and their objectives follow too. `recorded` holds, by
+    (journey, engine), tallies of every run when the judged ones cover fewer (a rehearsal's
+    judged seconds): a journey's recorded count is of every value in captures.jsonl.
     """
-    journeys = [journey_entry(entry, target, out_dir) for entry in judged] + list(merged)
+    whole = recorded or {}
+    journeys = [
+        journey_entry(entry, target, out_dir, whole.get((entry.journey.name, entry.tally.engine)))
+        for entry in judged
+    ] + list(merged)
     return ResultsDocument(
         schema=SCHEMA_VERSION,
         tool=ToolInfo("journey", __version__),

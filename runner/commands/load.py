@@ -2,7 +2,9 @@
 
 This process becomes Locust's master (gevent-patched), so it never runs Playwright itself:
 the profile's browser probes run in a `journey run --engine browser` child process for the
-length of the rehearsal, and their results are folded into this one's.
+length of the rehearsal, and their results are folded into this one's. Values of `record:
+true` captures reach this process with the workers' data each second and are appended to
+captures.jsonl as they come; the probes' own captures.jsonl is added to it once they stop.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from pathlib import Path
 from rich.console import Console
 
 from runner.builder import build_document
-from runner.builder.rehearsal import load_section
+from runner.builder.rehearsal import load_section, whole_rehearsal
 from runner.document import ProbeRun, Probes, ResultsDocument, part_from_json
 from runner.engines.load.master import Rehearsal, WorkersNotReady
 from runner.errors import Problem, SpecError
 from runner.outdir import plan_out_dir
+from runner.outputs.captures import CAPTURES_FILE, CapturesFile
 from runner.outputs.console import print_summary, stdout_console
 from runner.outputs.files import write_outputs
 from runner.outputs.progress import Progress, rehearsal_line
@@ -104,6 +107,8 @@ def _load(args: argparse.Namespace, console: Console | None, stopping: Stopping)
     rehearsal.on_second = lambda elapsed_s: progress.update(
         rehearsal_line(rehearsal.outcome, elapsed_s, rehearsal.runner.user_count)
     )
+    captures = CapturesFile(out_dir / CAPTURES_FILE, redactor)
+    rehearsal.on_recorded = captures.extend  # one write and flush per worker's second
     try:
         with progress:
             outcome = rehearsal.run(expected, local)
@@ -111,6 +116,9 @@ def _load(args: argparse.Namespace, console: Console | None, stopping: Stopping)
         raise SpecError([Problem("--workers", 1, 1, ("workers",), str(exc))]) from None
     finally:
         probe_results = _stop_probes(probes, out_dir)
+        captures.close()
+    captures.append_file(out_dir / "probes" / CAPTURES_FILE)
+    captures.complete()
     judgement = judge_rehearsal(profile, journeys, outcome, args.confidence)
     verdict = judgement.verdict
     probed = probe_results.journeys if probe_results else ()
@@ -143,6 +151,7 @@ def _load(args: argparse.Namespace, console: Console | None, stopping: Stopping)
         confidence=args.confidence,
         require_evidence=args.require_evidence,
         command_line=getattr(args, "command_line", ""),
+        recorded=whole_rehearsal(outcome),
     )
     write_outputs(document, out_dir, redactor)
     out.publish()  # reports/latest moves only now that the outputs are there

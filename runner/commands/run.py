@@ -1,7 +1,8 @@
 """`journey run`: probes once (or `--repeat N`), judged, written, summarised.
 
 Whatever happens mid-run (a failing target, Ctrl-C, SIGTERM), what was measured is judged
-and written: outputs are produced after the loop, from the tallies, in every case.
+and written: outputs are produced after the loop, from the tallies, in every case. The values
+of `record: true` captures are the exception: they go to captures.jsonl as each run ends.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from runner.engines.browser_thread import BrowserOptions
 from runner.engines.probe import ProbeOptions, ProbeRound, pairs_of
 from runner.errors import Problem, SpecError
 from runner.outdir import plan_out_dir
+from runner.outputs.captures import CAPTURES_FILE, CapturesFile
 from runner.outputs.console import print_summary, stdout_console
 from runner.outputs.files import write_outputs
 from runner.outputs.progress import Progress, RunCounter
@@ -114,11 +116,13 @@ def _run(args: argparse.Namespace, console: Console | None, stopping: Stopping) 
         counter = RunCounter(planned_runs(args, len(tallies)))
         progress = stack.enter_context(Progress(console, quiet=getattr(args, "quiet", False)))
         progress.follow(lambda: counter.line(progress.elapsed_s))
+        captures = stack.enter_context(CapturesFile(out_dir / CAPTURES_FILE, redactor))
         try:
             timeline = stack.enter_context(_timeline(out_dir, args.timeline))
             for run in probes.runs() if probes is not None else ():
                 tallies[(run.journey, run.engine)].add(run)
                 timeline(run)
+                captures.add_run(run)
                 counter.add(run.outcome == PASSED)
         except KeyboardInterrupt:
             interrupted = True
@@ -148,6 +152,7 @@ def _run(args: argparse.Namespace, console: Console | None, stopping: Stopping) 
         require_evidence=args.require_evidence,
         command_line=getattr(args, "command_line", ""),
     )
+    captures.complete()
     write_outputs(document, out_dir, redactor)
     out.publish()  # reports/latest moves only now that the outputs are there
     print_summary(document, console, str(out_dir), quiet=getattr(args, "quiet", False))

@@ -13,6 +13,7 @@ the stall ends. Only the six route groups are faulted, never /health, /metrics o
 from __future__ import annotations
 
 import asyncio
+import html
 import random
 import time
 from typing import Final
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runner.demoshop.faults import FaultSettings, FaultStore
 from runner.demoshop.groups import GROUPS, route_group, wants_json
+from runner.demoshop.paths import app_path, served_path
 
 # How often a held request re-reads its stall: releases come at most this late (plus the store's
 # cache age), and each held request costs one cache look-up per period.
@@ -31,16 +33,17 @@ STALL_POLL_S: Final = 0.2
 _ERROR_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Service unavailable</title></head>
 <body><main class="error" data-status="503"><h1 class="error-title">Service unavailable</h1>
-<p class="error-message">injected fault</p><p><a href="/">Back to the shop</a></p></main></body>
-</html>
+<p class="error-message">injected fault</p><p><a href="{home}">Back to the shop</a></p></main>
+</body></html>
 """
 
 
-def injected_error(path: str) -> Response:
-    """Return the 503 answer of an injected error for `path`."""
-    if wants_json(path):
+def injected_error(scope: Scope) -> Response:
+    """Return the 503 answer of an injected error for the request of `scope`."""
+    if wants_json(app_path(scope)):
         return JSONResponse({"error": "injected fault"}, status_code=503)
-    return HTMLResponse(_ERROR_PAGE, status_code=503)
+    page = _ERROR_PAGE.format(home=html.escape(served_path(scope, "/")))
+    return HTMLResponse(page, status_code=503)
 
 
 class FaultMiddleware:
@@ -52,7 +55,7 @@ class FaultMiddleware:
         self._random = random.Random()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        group = route_group(scope["path"]) if scope["type"] == "http" else "ops"
+        group = route_group(app_path(scope)) if scope["type"] == "http" else "ops"
         if group not in GROUPS:
             await self.app(scope, receive, send)
             return
@@ -63,7 +66,7 @@ class FaultMiddleware:
         if fault.latency_s > 0:
             await asyncio.sleep(fault.latency_s)
         if fault.error_ratio > 0 and self._random.random() < fault.error_ratio:
-            await injected_error(scope["path"])(scope, receive, send)
+            await injected_error(scope)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

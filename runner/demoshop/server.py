@@ -1,10 +1,13 @@
 """Running the demo shop: `serve()` prepares the database and runs uvicorn until a signal.
 
-`serve()` validates faults first (a bad one raises ValueError before anything starts), makes the
+`serve()` validates faults and the root path first (a bad one raises ValueError before anything
+starts), makes the
 database (a temporary file when `db` is None), stores the startup faults in it, binds the
 socket, then runs one uvicorn server in-process or `workers` uvicorn worker processes. Workers
-build the app from environment variables (`DEMOSHOP_DB`, `PROMETHEUS_MULTIPROC_DIR`), since the
-app factory is imported by name in each process. SIGTERM and SIGINT stop it cleanly: `serve()`
+build the app from environment variables (`DEMOSHOP_DB`, `DEMOSHOP_ROOT_PATH`,
+`PROMETHEUS_MULTIPROC_DIR`), since the app factory is imported by name in each process. The root
+path is the shop's, not uvicorn's `root_path` (which would prepend it to paths that lack it):
+clients must send it. SIGTERM and SIGINT stop it cleanly: `serve()`
 then removes what it created and returns.
 """
 
@@ -25,10 +28,11 @@ from typing import Final
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from runner.demoshop.app import DB_ENV
+from runner.demoshop.app import DB_ENV, ROOT_PATH_ENV
 from runner.demoshop.database import Database
 from runner.demoshop.faults import FaultStore, parse_fault_specs
 from runner.demoshop.metrics import MULTIPROC_ENV
+from runner.demoshop.paths import check_root_path
 from runner.demoshop.schema import initialise
 
 APP_FACTORY: Final = "runner.demoshop.app:create_app_from_environment"
@@ -38,15 +42,30 @@ GRACEFUL_SHUTDOWN_S: Final = 5  # in-flight requests (even a 60 s latency fault)
 logger = logging.getLogger("uvicorn.error")
 
 
-def serve(*, host: str, port: int, db: str | None, workers: int, faults: list[str]) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    db: str | None,
+    workers: int,
+    faults: list[str],
+    root_path: str = "",
+) -> None:
     """Run the demo shop on `host:port` until SIGTERM or SIGINT, then return.
 
+    With a `root_path` (`/en-gb`) every route is served below it (`/en-gb/cart`) and every other
+    path answers 404.
+
     Raises:
-        ValueError: a malformed fault (the message names it), `workers` below 1, or a `db`
-            whose folder does not exist. Nothing has started then.
+        ValueError: a malformed fault (the message names it) or root path, `workers` below 1,
+            or a `db` whose folder does not exist. Nothing has started then.
         OSError: the address cannot be bound (e.g. the port is in use).
     """
     startup_faults = parse_fault_specs(faults)
+    try:
+        root_path = check_root_path(root_path)
+    except ValueError as exc:
+        raise ValueError(f"invalid root_path: {exc}") from None
     if workers < 1:
         raise ValueError(f"invalid workers {workers}: expected at least 1")
     if db is not None and not Path(db).resolve().parent.is_dir():
@@ -61,7 +80,8 @@ def serve(*, host: str, port: int, db: str | None, workers: int, faults: list[st
             FaultStore(database).replace_all(startup_faults)
         finally:
             database.close()
-        with _environment({DB_ENV: db_path, MULTIPROC_ENV: metrics_dir}), _bind(host, port) as sock:
+        variables = {DB_ENV: db_path, ROOT_PATH_ENV: root_path, MULTIPROC_ENV: metrics_dir}
+        with _environment(variables), _bind(host, port) as sock:
             config = uvicorn.Config(
                 APP_FACTORY,
                 factory=True,
@@ -73,7 +93,12 @@ def serve(*, host: str, port: int, db: str | None, workers: int, faults: list[st
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             )
             logger.info(
-                "demo shop on http://%s:%d (db %s, %d workers)", host, port, db_path, workers
+                "demo shop on http://%s:%d%s (db %s, %d workers)",
+                host,
+                port,
+                root_path,
+                db_path,
+                workers,
             )
             with _signals_end_quietly():
                 if workers == 1:

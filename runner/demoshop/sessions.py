@@ -3,7 +3,8 @@
 The session id is opaque and random; a request without a valid one gets a new id, usable by the
 endpoint at once (`request.state.session_id`) and set on the response. A CSRF token is the HMAC
 of the session id under a per-database secret, so every worker process agrees without sharing
-memory, and a token lifted from one session is useless in another. Imports `groups` only.
+memory, and a token lifted from one session is useless in another. Imports `groups` and
+`paths` only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runner.demoshop.groups import route_group
+from runner.demoshop.paths import app_path
 
 COOKIE: Final = "shop_session"
 _SESSION_ID: Final = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -48,7 +50,7 @@ class SessionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or route_group(scope["path"]) in ("ops", "admin"):
+        if scope["type"] != "http" or route_group(app_path(scope)) in ("ops", "admin"):
             await self.app(scope, receive, send)
             return
         session_id = HTTPConnection(scope).cookies.get(COOKIE, "")

@@ -95,6 +95,7 @@ class BrowserSession:
         self.scrub = scrub
         self.trace = trace
         self.stopping = stopping or Stopping()
+        self._chromium_agent: str | None = None  # navigator.userAgent, read on the first run
         self._playwright: Playwright = sync_playwright().start()
         try:
             self._browser = launch_chromium(
@@ -113,6 +114,20 @@ class BrowserSession:
     def driver_pid(self) -> int | None:
         """The pid of Playwright's driver, which only a stop that cannot wait kills."""
         return driver_pid(self._playwright)
+
+    def _user_agent(self, target: Target) -> str:
+        """Chromium's own User-Agent with the target's synthetic one after it.
+
+        As Checkly's browser checks do: the shop still serves what Chromium gets, and its
+        analytics can tell the probe from shoppers by the token at the end.
+        """
+        if self._chromium_agent is None:
+            context = self._browser.new_context()
+            try:
+                self._chromium_agent = str(context.new_page().evaluate("navigator.userAgent"))
+            finally:
+                context.close()
+        return f"{self._chromium_agent} {target.user_agent}"
 
     def close(self) -> None:
         """Close Chromium and the driver. A browser or driver already gone is no error here."""
@@ -145,7 +160,7 @@ class BrowserSession:
             variables = start_variables(journey, iteration, target)
         except FeederExhausted as exc:
             return JourneyRun(journey.name, "browser", iteration, started, 0.0, (), reason=str(exc))
-        context = self._browser.new_context()
+        context = self._browser.new_context(user_agent=self._user_agent(target))
         context.add_init_script(VITALS_INIT_SCRIPT)
         try:
             _send_target_headers(context.route, target, variables)
@@ -284,6 +299,7 @@ class BrowserSession:
             artefacts=tuple(a for a in artefacts if a),
             console_errors=watch.console_errors(),
             failed_requests=watch.failed_requests(),
+            recorded=polled.last.recorded,
         )
 
     def _screenshot(self, page: Page, journey: LoadedJourney, iteration: int, index: int) -> str:

@@ -55,11 +55,16 @@ def attach_page_timings(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Attempt:
-    """How one try of a step ended; `check` is its own failed check, apart from a dead page."""
+    """How one try of a step ended; `check` is its own failed check, apart from a dead page.
+
+    `recorded` holds (capture, value) of the captures marked `record: true`, on a pass only:
+    a value read by a try that then failed was never the journey's.
+    """
 
     outcome: Outcome
     reason: str = ""
     check: str | None = None
+    recorded: tuple[tuple[str, str], ...] = ()
 
 
 def attempt(
@@ -83,6 +88,7 @@ def attempt(
     def patience() -> Patience:
         return Patience(_remaining_ms(t0, budget_s, step), watch.dead)
 
+    recorded: list[tuple[str, str]] = []
     try:
         if step.goto is None:
             patience().raise_if_dead()
@@ -94,6 +100,8 @@ def attempt(
             check_expectations(page, step.expect, variables, patience())
         for name, spec in step.capture.items():
             variables[name] = capture(page, spec, patience())
+            if spec.record:
+                recorded.append((name, str(variables[name])))
         patience().raise_if_dead()
     except DeadPage as exc:
         check = None if exc.check is None else _reason(what, exc.check, budget_s, ())
@@ -105,7 +113,7 @@ def attempt(
     except Exception as exc:  # a template that cannot render: the journey's mistake
         reason = one_line(f"template: {type(exc).__name__}: {exc}", REASON_CHARS)
         return Attempt(ERRORED, reason, reason)
-    return Attempt("passed")
+    return Attempt("passed", recorded=tuple(recorded))
 
 
 def until_reason(not_met: str, last: Attempt, page: Page, watch: PageWatch, navigated: bool) -> str:

@@ -2,7 +2,8 @@
 
 `journey run`, `journey load` and `journey report` all write the same set (results.json,
 junit.xml, index.html, metrics.prom), each through the Redactor, so adding an output or a
-rule about them touches this module only.
+rule about them touches this module only. (captures.jsonl is not among them: it is streamed
+while the run goes, by runner.outputs.captures, and complete before these are written.)
 
 Each file is written as `NAME.partial` and renamed over NAME (`os.replace`, atomic on one
 file system): a CI step reading junit.xml while a run is stopped, or a run stopped a second

@@ -7,9 +7,12 @@ what was tested, the verdict, how strong its evidence is, the objectives closest
 (ranked by margin) and the evidence of each objective; `summary` says all of that, this module
 only renders it (and tells it where each journey's section is). The traffic-light table per
 channel follows; the collapsed per-journey sections below hold the detail (waterfall,
-percentile ladder, failures with their screenshots and traces); print opens them all, colours
-kept. A load rehearsal adds its own section (load_charts: stage table and time-series chart),
-and its first line, in the banner and in that section, says what was held.
+percentile ladder, failures with their screenshots and traces, or for an http step its answer:
+final URL, redirect chain and the start of the body, escaped in a <pre>; what the journey's
+`record: true` captures recorded: the count, the first few, a link to captures.jsonl); print
+opens them all, colours kept. A load rehearsal adds its own section (load_charts: stage table
+and time-series chart), and its first line, in the banner and in that section, says what was
+held.
 
 Self-contained means opening the file makes no request: CSS and SVG are inline, screenshots
 are read from the results folder and embedded as data URIs, and a Content-Security-Policy
@@ -38,6 +41,8 @@ from runner.document import (
     JourneyEntry,
     Objective,
     Percentiles,
+    Recorded,
+    ResponseEntry,
     ResultsDocument,
     StepEntry,
 )
@@ -82,6 +87,8 @@ _MAX_IMAGE_BYTES = 5_000_000
 _SCREENSHOTS_PER_JOURNEY = 5  # more failures are listed with a link, not embedded
 _FAILURE_ITEMS = 20  # single failures with artefacts, or groups by step and reason
 _MESSAGES_SHOWN = 10  # console errors and failed requests, most frequent first
+_BODIES_PER_JOURNEY = 5  # failures whose response body is quoted; later ones: results.json
+_BODY_CHARS = 1200  # of a body quoted: the start of a page says what it was
 _DATA_URI = re.compile(r"(data:image/[a-z]+;base64,[A-Za-z0-9+/=]+)")
 # Opens every <details> before printing, for browsers without ::details-content; the page
 # reads fully without it. Allowed by its hash in the page's Content-Security-Policy.
@@ -127,6 +134,9 @@ class FailureItem:
     trace: str | None = None
     trace_href: str | None = None
     trace_missing: bool = False
+    response: ResponseEntry | None = None  # an http step's answer (the group's first run's)
+    body: str = ""  # the part of the response's body quoted: bounded, escaped by the template
+    body_left_out: bool = False  # there was a body, not quoted here (results.json has it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +175,8 @@ class JourneyView:
     failed_requests: Counts
     failures: list[FailureItem]
     hidden_runs: int
+    recorded: str = ""  # what `record: true` captures recorded, in words; "" when not marked
+    recorded_href: str | None = None  # captures.jsonl, linked when it is named safely
 
 
 def render_html(document: ResultsDocument, *, base_dir: Path) -> str:
@@ -326,7 +338,22 @@ def _journey_view(
         failed_requests=_top_counts(journey.failed_requests),
         failures=failures,
         hidden_runs=hidden_runs,
+        recorded=_recorded_words(journey.recorded),
+        recorded_href=_relative_href(journey.recorded.file) if journey.recorded else None,
     )
+
+
+def _recorded_words(recorded: Recorded | None) -> str:
+    """`3 values of order_number: ORD-1A, ORD-2B, ORD-3C`; "" when the journey records nothing."""
+    if recorded is None:
+        return ""
+    if not recorded.count:
+        return "none: no run passed a step that records"
+    names = ", ".join(dict.fromkeys(value.capture for value in recorded.first))
+    noun = "value" if recorded.count == 1 else "values"
+    shown = ", ".join(value.value for value in recorded.first)
+    more = ", …" if recorded.count > len(recorded.first) else ""
+    return f"{recorded.count} {noun} of {names}: {shown}{more}"
 
 
 def _by_state(objectives: Sequence[Objective]) -> list[tuple[str, list[Objective]]]:
@@ -371,6 +398,7 @@ def _failures_view(
     items: list[FailureItem] = []
     groups: dict[tuple[str, str, int | None], FailureItem] = {}
     embedded = 0
+    bodies = 0
     for failure in failures:
         if failure.screenshot or failure.trace:
             item = _artefact_failure(failure, base_dir, embed=embedded < _SCREENSHOTS_PER_JOURNEY)
@@ -379,13 +407,27 @@ def _failures_view(
             continue
         key = (failure.step, failure.reason, failure.status)
         if key not in groups:
+            response = failure.response
+            quoted = response is not None and bool(response.body) and bodies < _BODIES_PER_JOURNEY
+            bodies += quoted
             groups[key] = FailureItem(
-                [], failure.step, failure.reason, failure.status, failure.started
+                [],
+                failure.step,
+                failure.reason,
+                failure.status,
+                failure.started,
+                response=response,
+                body=_quoted_body(response.body) if response is not None and quoted else "",
+                body_left_out=response is not None and bool(response.body) and not quoted,
             )
             items.append(groups[key])
         groups[key].runs.append(failure.iteration)
     hidden = items[_FAILURE_ITEMS:]
     return items[:_FAILURE_ITEMS], sum(len(i.runs) for i in hidden)
+
+
+def _quoted_body(body: str) -> str:
+    return body if len(body) <= _BODY_CHARS else body[:_BODY_CHARS] + " …"
 
 
 def _artefact_failure(failure: FailureEntry, base_dir: Path, *, embed: bool) -> FailureItem:

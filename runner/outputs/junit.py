@@ -10,9 +10,15 @@ answered is an <error>; a journey that never ran (verdict "not run", or no attem
 `state: name (detail)`, so "met, not shown" and its evidence note reach CI even on a pass;
 objectives of the rehearsal as a whole go to the suite's <system-out>.
 
+A failed http step carries its answer, as a browser step its screenshot: below the failure's
+line in the <failure> text come the final URL and status, the redirect chain one hop per line,
+and the start of the body (for the first JUNIT_BODIES failures; the rest are in results.json),
+while the message attribute stays one line.
+
 What a run was is kept in suite-level <properties> (the schema allows them nowhere else):
 command, verdict, target and its URL per surface, where the report and results.json are,
-confidence and --require-evidence.
+confidence and --require-evidence, and `journey.recorded_captures`, how many values the
+journeys' `record: true` captures wrote to captures.jsonl.
 
 Times are seconds with three decimals. The suite's is the document's `duration_s`. A
 journey's is the time its runs took in all: the exact sum of its run latencies
@@ -33,13 +39,15 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from runner.document import JourneyEntry, Objective, ResultsDocument
+from runner.document import FailureEntry, JourneyEntry, Objective, ResultsDocument
 from runner.redact import Redactor
 from runner.vocabulary import ABORTED, ERROR, FAIL, INTERRUPTED, MISSED, NOT_RUN, RunVerdict
 
 # Characters XML 1.0 cannot carry even escaped (a browser message's ANSI colour codes):
 # ElementTree writes them as they are, and CI servers then reject the whole file.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+JUNIT_BODIES = 3  # failures whose body excerpt the <failure> text quotes: CI shows it whole
+RECORDED_PROPERTY = "journey.recorded_captures"
 
 
 def render_junit(document: ResultsDocument, *, report_dir: Path | None = None) -> str:
@@ -145,6 +153,7 @@ def _properties(document: ResultsDocument, report_dir: Path | None) -> list[tupl
     found += [
         ("confidence", f"{document.confidence:g}"),
         ("require_evidence", "true" if document.require_evidence else "false"),
+        (RECORDED_PROPERTY, str(sum(j.recorded.count for j in document.journeys if j.recorded))),
         ("tool", f"{document.tool.name} {document.tool.version}"),
     ]
     if document.command_line:
@@ -212,8 +221,30 @@ def _failure_text(journey: JourneyEntry) -> tuple[str, str]:
         parts.append(f"{missed[0].state or MISSED} {missed[0].name}: {missed[0].detail}")
     message = "; ".join(parts) or "journey failed"
     lines = [_objective_line(o) for o in missed]
-    lines += [f"run {f.iteration} step {f.step!r}: {f.reason}" for f in journey.failures]
+    bodies = 0
+    for failure in journey.failures:
+        lines.append(f"run {failure.iteration} step {failure.step!r}: {failure.reason}")
+        quote_body = bodies < JUNIT_BODIES
+        evidence = _response_lines(failure, body=quote_body)
+        bodies += quote_body and bool(failure.response and failure.response.body)
+        lines += evidence
     return message, "\n".join(lines)
+
+
+def _response_lines(failure: FailureEntry, *, body: bool) -> list[str]:
+    """The failed step's answer, indented under its line: URL and status, hops, body."""
+    response = failure.response
+    if response is None:
+        return []
+    status = "no status" if response.status is None else str(response.status)
+    lines = [f"  answered {status} at {response.url}"]
+    lines += [f"  redirected: {hop}" for hop in response.redirects]
+    if response.body and body:
+        lines.append("  body:")
+        lines += [f"    {line}" for line in response.body.splitlines()]
+    elif response.body:
+        lines.append("  body: in results.json")
+    return lines
 
 
 def _seconds(value: float) -> str:

@@ -13,8 +13,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runner.demoshop import carts, catalogue, orders
+from runner.demoshop.catalogue import Product
 from runner.demoshop.context import session_id, shop
 from runner.demoshop.errors import EmptyCart, InvalidRequest, OutOfStock, UnknownProduct
+from runner.demoshop.paths import served_path
 from runner.demoshop.routes.bodies import json_object, read_json
 
 MAX_PAGE_SIZE = 100
@@ -35,6 +37,11 @@ def _int_param(request: Request, name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
+def _product_json(request: Request, product: Product) -> dict[str, object]:
+    # The product page's served path: under the root path, as the storefront links to it.
+    return {**product.to_json(), "url": served_path(request, product.url)}
+
+
 def list_products(request: Request) -> Response:
     try:
         page = _int_param(request, "page", 1, 1_000_000)
@@ -48,14 +55,14 @@ def list_products(request: Request) -> Response:
         page=page,
         page_size=page_size,
     )
-    items = [p.to_json() for p in result.items]
+    items = [_product_json(request, p) for p in result.items]
     body = {"items": items, "total": result.total, "page": page, "page_size": page_size}
     return JSONResponse(body)
 
 
 def get_product(request: Request) -> Response:
     found = catalogue.get_product(shop(request).db.read(), request.path_params["sku"])
-    return JSONResponse(found.to_json()) if found else JSONResponse(NOT_FOUND, 404)
+    return JSONResponse(_product_json(request, found)) if found else JSONResponse(NOT_FOUND, 404)
 
 
 def get_stock(request: Request) -> Response:

@@ -1,11 +1,13 @@
 """Rendering storefront pages and their error pages with the shop's Jinja2 templates.
 
 Templates live in `runner/demoshop/templates/` and are loaded with autoescape on, so product
-names and search terms can never inject markup.
+names and search terms can never inject markup. Templates write app paths through
+`served_path("/cart")`, so every link and form action carries the shop's root path.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from runner.demoshop.context import shop
+from runner.demoshop.paths import served_path
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -35,7 +38,7 @@ def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
     """Render template `name` as the response to `request` (`q` fills the header's search box)."""
-    context = {"q": "", **context}
+    context = {"q": "", "served_path": partial(served_path, request), **context}
     return shop(request).templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

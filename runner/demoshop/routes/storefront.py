@@ -15,6 +15,7 @@ from starlette.routing import Route
 from runner.demoshop import carts, catalogue, orders
 from runner.demoshop.context import session_id, shop
 from runner.demoshop.errors import EmptyCart, InvalidRequest, OutOfStock, UnknownProduct
+from runner.demoshop.paths import served_path
 from runner.demoshop.routes.bodies import read_form
 from runner.demoshop.routes.rendering import error_page, render
 from runner.demoshop.sessions import csrf_is_valid, csrf_token
@@ -29,6 +30,11 @@ def _csrf(request: Request) -> str:
 def _forbidden(request: Request) -> Response:
     message = "The form has expired or did not come from this shop. Reload the page and retry."
     return error_page(request, 403, "Forbidden", message)
+
+
+def _see_other(request: Request, path: str) -> Response:
+    # 303: after a form post the browser GETs the page (Post/Redirect/Get), never re-posts.
+    return RedirectResponse(served_path(request, path), status_code=303)
 
 
 def home(request: Request) -> Response:
@@ -66,7 +72,7 @@ async def add_to_cart(request: Request) -> Response:
         return error_page(request, 400, "Bad request", str(exc))
     except UnknownProduct as exc:
         return error_page(request, 404, "Product not found", str(exc))
-    return RedirectResponse("/cart", status_code=303)
+    return _see_other(request, "/cart")
 
 
 def cart(request: Request) -> Response:
@@ -77,7 +83,7 @@ def cart(request: Request) -> Response:
 def checkout_form(request: Request) -> Response:
     current = carts.get_cart(shop(request).db.read(), session_id(request))
     if not current.lines:
-        return RedirectResponse("/cart", status_code=303)
+        return _see_other(request, "/cart")
     context = {"cart": current, "csrf_token": _csrf(request)}
     return render(request, "checkout.html", context)
 
@@ -103,11 +109,11 @@ async def place_order(request: Request) -> Response:
     except InvalidRequest as exc:
         return error_page(request, 400, "Please check your details", str(exc))
     except EmptyCart:
-        return RedirectResponse("/cart", status_code=303)
+        return _see_other(request, "/cart")
     except OutOfStock as exc:
         message = f"Sorry, {exc.sku} is out of stock. Your cart is unchanged; no order was placed."
         return error_page(request, 409, "Out of stock", message)
-    return RedirectResponse(f"/orders/{order.order_id}", status_code=303)
+    return _see_other(request, f"/orders/{order.order_id}")
 
 
 def order_confirmation(request: Request) -> Response:

@@ -7,7 +7,8 @@ rails. At the end (or on abort, or on Ctrl-C / SIGTERM) it sends FINISH: workers
 nothing new, give the iterations under way the grace (the request timeout), cut off and
 record as failed what is still in flight, and hand over everything, so nothing measured is
 lost and nothing unfinished goes uncounted. It formats nothing: the `journey load` command
-turns the outcome into results.
+turns the outcome into results, and hears each recorded capture value (`on_recorded`) as the
+workers' data brings it, to append it to captures.jsonl there and then.
 
 Its local workers run in a session of their own: a terminal's Ctrl-C reaches this process
 only, which stops them through FINISH as above (a Ctrl-C of their own would cut their hand-over
@@ -36,7 +37,9 @@ from runner.engines.load.recorder import Recorder
 from runner.engines.load.shape import ProfileShape
 from runner.engines.load.timeline import plan_stages
 from runner.engines.load.users import build_user_classes, rehearsal_grace_s
+from runner.engines.load.wire import recorded_from_wire
 from runner.errors import JourneyError
+from runner.results import RecordedValue
 from runner.spec.loader import LoadedJourney
 from runner.spec.loadprofile import LoadProfile
 from runner.spec.target import Target
@@ -78,6 +81,8 @@ class Rehearsal:
         self.stopping = stopping or Stopping()  # polled once a second, never waited on
         # called about once a second while the profile plays, with the seconds since start
         self.on_second: Callable[[float], None] = lambda elapsed_s: None
+        # called with the values `record: true` captures took, as each worker's data brings them
+        self.on_recorded: Callable[[list[RecordedValue]], None] = lambda values: None
         self._ready: set[str] = set()
         self._failed: dict[str, str] = {}
         self._flushed: set[str] = set()
@@ -126,6 +131,8 @@ class Rehearsal:
 
     def _on_data(self, environment: Environment, msg: Any) -> None:
         self.outcome.add_data(msg.node_id, msg.data)
+        if recorded := msg.data.get("recorded"):
+            self.on_recorded([recorded_from_wire(value) for value in recorded])
         if "cpu_percent" in msg.data:
             self._cpu_percent[msg.node_id] = float(msg.data["cpu_percent"])
         if msg.data.get("final"):

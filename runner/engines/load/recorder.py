@@ -8,7 +8,9 @@ that passed and iterations that completed since the last hand-over (so by the se
 did, give or take the hand-over's second), and the requests outstanding right now. Arrivals
 asked and dropped are counted by their due second, so that asked = started + dropped holds
 second by second. Memory is bounded by the seconds between two hand-overs, not by the number
-of runs.
+of runs. The values of `record: true` captures (order numbers) are handed over the same way,
+each run's as it ends, so that the master appends them to captures.jsonl as they come: never
+more than a second's worth is held here, however many orders a rehearsal places.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import time
 from typing import Any
 
 from runner.engines.load.client import Clients
-from runner.engines.load.wire import tally_to_wire
-from runner.results import JourneyRun, JourneyTally
+from runner.engines.load.wire import recorded_to_wire, tally_to_wire
+from runner.results import JourneyRun, JourneyTally, recorded_values
 
 
 class Recorder:
@@ -35,6 +37,7 @@ class Recorder:
         self._completed = 0
         self._asked: dict[int, int] = {}
         self._dropped: dict[int, int] = {}
+        self._recorded: list[list[Any]] = []  # since the last drain, as they go on the wire
         self.clients = Clients()
         self.running = 0
         self.finishing = False
@@ -47,6 +50,8 @@ class Recorder:
         tally.add(run)
         if run.steps and not run.cut_off and run.outcome == "passed":
             self._completed += 1
+        if tally.recorded:  # cheap: most journeys record nothing
+            self._recorded.extend(recorded_to_wire(value) for value in recorded_values(run))
 
     def step_passed(self, name: str) -> None:
         """A step (`journey / step`) passed just now: the hang rail's evidence."""
@@ -68,6 +73,7 @@ class Recorder:
         now = int(time.time())
         asked, self._asked = self._asked, {}
         dropped, self._dropped = self._dropped, {}
+        recorded, self._recorded = self._recorded, []
         return {
             "seconds": [
                 {"second": second, "tally": tally_to_wire(tally)}
@@ -77,6 +83,7 @@ class Recorder:
             "completed": [[now, completed]] if completed else [],
             "asked": sorted(asked.items()),
             "dropped": sorted(dropped.items()),
+            "recorded": recorded,
             "in_flight": {
                 "at": now,
                 "steps": self.clients.in_flight(),

@@ -1,8 +1,9 @@
 """A Locust worker that becomes a journey worker when the master sends it the spec.
 
 `journey worker --master-host H` starts one; `journey load` starts one per core locally.
-It hands its per-second tallies to the master every second and on the master's flush, so a
-worker that dies loses at most its last second.
+It hands its per-second tallies, and the values its runs' `record: true` captures took, to the
+master every second and on the master's flush, so a worker that dies loses at most its last
+second.
 
 The end of a run is ours, not Locust's `stop` (which kills users at once when the master's
 spawn message carries no stop_timeout, and then sleeps before reading the next message): on
