@@ -46,6 +46,12 @@ examples:
 examples:
   journey load flash-sale --target http://127.0.0.1:8000 --time-scale 0.05
   journey load black-friday --target staging --master --expect-workers 4""",
+    "canary": """\
+examples:
+  journey canary journeys/checkout.yaml --baseline http://10.0.0.5 --candidate http://10.0.0.6
+  journey canary journeys/ --tag critical --baseline prod --candidate prod-canary --targets t.yaml
+  journey canary journeys/cart.yaml --baseline URL --candidate URL --margin latency=5% \\
+      --margin errors=2x --looks 6 --iterations 150 --max-duration 20m""",
     "worker": """\
 examples:
   journey worker --master-host master.internal""",
@@ -69,6 +75,11 @@ DESCRIPTIONS = {
     "load": "Rehearse a peak event: a load profile's stages on Locust workers, browser probes "
     "during the load, safety rails that abort a run that hurts the target, judged and "
     "reported like a run.",
+    "canary": "Judge a release: the same journeys against a baseline and a candidate, "
+    "interleaved and at the same time, looked at K planned times; roll back (exit 1) at the "
+    "first metric beyond its margin, promote (exit 0) once every metric is shown within it or "
+    "at the last look, hold (exit 4) when the samples cannot say or both arms miss an SLO. "
+    "Every metric's verdict comes with its numbers.",
     "worker": "A load worker for `journey load --master` on another host: it receives the "
     "spec from the master and generates its share of the load until the master ends.",
     "report": "Re-render every output of a past run from its results.json and exit with the "
@@ -128,6 +139,7 @@ def build_parser() -> Parser:
     _validate(_command(commands, "validate", "check journeys, profiles and targets files"))
     _run(_command(commands, "run", "run journeys as probes, judge them, write reports"))
     _load(_command(commands, "load", "a load rehearsal of a profile on Locust"))
+    _canary(_command(commands, "canary", "baseline against candidate: promote, hold or roll back"))
     _worker(_command(commands, "worker", "a load worker for a `journey load --master`"))
     _report(_command(commands, "report", "re-render the outputs of a results.json"))
     _demo_shop(_command(commands, "demo-shop", "run the embedded demo shop"))
@@ -275,6 +287,159 @@ def _run(parser: Parser) -> None:
         help="the Chromium to use (default: $JOURNEY_BROWSER, then one found)",
     )
     evidence_flags(parser)
+
+
+MARGIN_KEYS = {
+    "latency": "relative",
+    "freshness": "relative",
+    "floor": "duration",
+    "errors": "ratio",
+    "slow": "ratio",
+}
+
+
+def _canary(parser: Parser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="journey files, or folders of them"
+    )
+    for arm, what in (("baseline", "the version live now"), ("candidate", "the release")):
+        parser.add_argument(
+            f"--{arm}",
+            required=True,
+            metavar="URL|NAME",
+            help=f"{what}: a base URL, or an environment of the targets file (an arm chosen "
+            "by a header or cookie on the same URL is an environment with that header)",
+        )
+    parser.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="the targets file a NAME is looked up in (default: targets.yaml)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["http", "browser", "all"],
+        default="http",
+        help="which flows to compare (browser canaries are slow: 12 × 75 runs per arm)",
+    )
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="T", help="only journeys tagged T"
+    )
+    plan = parser.add_argument_group("the plan")
+    plan.add_argument("--looks", type=positive_int, default=12, metavar="K", help="planned looks")
+    plan.add_argument(
+        "--iterations",
+        type=positive_int,
+        default=75,
+        metavar="N",
+        help="runs of each journey per arm per look",
+    )
+    plan.add_argument(
+        "--warmup",
+        type=non_negative_int,
+        default=10,
+        metavar="N",
+        help="runs of each journey per arm first, discarded (the baseline's fix the margin floor)",
+    )
+    plan.add_argument(
+        "--alpha",
+        type=alpha,
+        default=0.02,
+        metavar="A",
+        help="the chance of rolling back a release whose every metric sits at its margin",
+    )
+    plan.add_argument(
+        "--margin",
+        action="append",
+        type=margin,
+        default=[],
+        metavar="KIND=VALUE",
+        help="how much worse the candidate may be: latency=10%%, freshness=10%%, floor=5ms "
+        "(the least latency margin), errors=1.5x, slow=1.5x; repeatable",
+    )
+    plan.add_argument(
+        "--max-duration",
+        type=seconds,
+        default=None,
+        metavar="DURATION",
+        help="stop after this long and hold, unless a metric rolled back (default: no bound)",
+    )
+    plan.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the seed of the arms' random run order (default: a new one, in results.json)",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="where outputs go (default: reports/<timestamp>-canary/)"
+    )
+    parser.add_argument(
+        "--trace",
+        choices=["on-failure", "off"],
+        default="on-failure",
+        help="keep a Playwright trace of failed browser runs, or record none",
+    )
+    parser.add_argument(
+        "--browser-path",
+        metavar="PATH",
+        help="the Chromium to use (default: $JOURNEY_BROWSER, then one found)",
+    )
+    parser.add_argument(
+        "--confidence",
+        type=confidence,
+        default=0.95,
+        metavar="LEVEL",
+        help="the confidence of each arm's SLO bounds, e.g. 95%% or 0.99",
+    )
+
+
+def margin(text: str) -> tuple[str, float]:
+    """`latency=10%`, `floor=5ms`, `errors=1.5x`: a margin's kind and value."""
+    key, _, value = text.partition("=")
+    kind = MARGIN_KEYS.get(key.strip())
+    if kind is None or not value:
+        known = ", ".join(f"{k}=…" for k in MARGIN_KEYS)
+        raise argparse.ArgumentTypeError(f"expected one of {known}, got {text!r}")
+    value = value.strip()
+    try:
+        if kind == "duration":
+            from runner.spec.units import parse_duration
+
+            number = parse_duration(value)
+        elif kind == "relative":
+            number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+        else:
+            number = float(value[:-1] if value.endswith(("x", "×")) else value)
+    except ValueError:
+        number = -1.0
+    if number < 0 or (kind == "ratio" and number < 1.0) or not number < float("inf"):
+        wants = {"duration": "a duration like 5ms", "relative": "a share like 10%"}.get(
+            kind, "a ratio of at least 1, like 1.5x"
+        )
+        raise argparse.ArgumentTypeError(f"{key}: expected {wants}, got {value!r}")
+    return key.strip(), number
+
+
+def alpha(text: str) -> float:
+    """`0.02` or `2%`: a one-sided error rate below 50 %."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a level such as 0.02 or 2%, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A count flag that may be 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
+    return value
 
 
 def _load(parser: Parser) -> None:

@@ -57,6 +57,13 @@ def _load(args: argparse.Namespace) -> ExitCode:
     return exit_code_of(load_command(args))
 
 
+def _canary(args: argparse.Namespace) -> ExitCode:
+    from runner.commands.canary import canary_command
+    from runner.document import exit_code_of
+
+    return exit_code_of(canary_command(args))
+
+
 def _worker(args: argparse.Namespace) -> ExitCode:
     from runner.commands.worker import worker_command  # imports Locust (gevent) first
 
@@ -73,6 +80,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
     "validate": _validate,
     "run": _run,
     "load": _load,
+    "canary": _canary,
     "worker": _worker,
     "report": _report,
     "demo-shop": _demo_shop,

@@ -368,8 +368,109 @@ class LoadSection:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetInfo:
+    """The target a run measured: its name, base URL per surface, tenant."""
+
+    name: str
+    urls: Mapping[str, str]
+    tenant: str | None = None
+
+
+CanaryClass = Literal["rollback", "pass", "inconclusive", "not enough data"]
+"""A canary metric at its latest look: beyond the margin, shown within it (or not beyond it
+at the last look), undecided with looks to come, or short of its minimum samples at the end."""
+CanaryMetricKind = Literal["latency", "freshness", "errors", "slow"]
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryArmFigures:
+    """One arm's side of a canary metric: samples (attempts, for counts) and what they show."""
+
+    samples: int
+    median_s: float | None = None  # latency and freshness
+    events: int | None = None  # errors and slow runs
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryMetric:
+    """One metric of a canary's family at its latest look: the numbers that decided, and why.
+
+    Latency and freshness: `shift` is the Hodges-Lehmann shift as a relative change (+0.18 is
+    18 % slower), `shift_low`/`shift_high` the interval that inverts the test at the look's
+    `boundary` (None: unbounded), `margin` the relative margin in force (the floor included),
+    `z` the margin-shifted Mann-Whitney z, `needed` the minimum samples per arm. Counts:
+    `margin` is the allowed rate ratio, `boundary` the Bayes factor threshold m/α,
+    `ratio_high` the confidence sequence's upper end as a rate ratio (None: unbounded).
+    """
+
+    name: str  # "checkout › place order latency"
+    journey: str
+    engine: Engine
+    step: str | None
+    kind: CanaryMetricKind
+    baseline: CanaryArmFigures
+    candidate: CanaryArmFigures
+    look: int
+    classification: CanaryClass
+    reason: str
+    margin: float
+    boundary: float
+    shift: float | None = None
+    shift_low: float | None = None
+    shift_high: float | None = None
+    z: float | None = None
+    needed: int | None = None
+    bayes_factor: float | None = None
+    ratio_high: float | None = None
+    threshold_s: float | None = None  # the slow share's latency threshold
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryDistribution:
+    """One step (None: the journey end to end) on both arms, side by side, passed runs only."""
+
+    step: str | None
+    baseline: Percentiles
+    candidate: Percentiles
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryComparison:
+    """One journey on one engine, baseline against candidate: its metrics and its SLOs."""
+
+    journey: str
+    engine: Engine
+    classification: CanaryClass  # the worst of its metrics
+    reason: str  # the deciding line: the first metric rolled back, short or undecided
+    baseline_verdict: JourneyVerdict  # each arm against the journey's SLO
+    candidate_verdict: JourneyVerdict
+    slo_note: str  # "both arms miss the SLO", "the candidate alone misses the SLO", ""
+    metrics: tuple[CanaryMetric, ...]
+    distributions: tuple[CanaryDistribution, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CanarySection:
-    """What a canary check adds: empty until the canary issue fills it (results carry null)."""
+    """What a canary check adds: the plan, the decision with its reasons, every comparison.
+
+    The document's `target` and `journeys` are the candidate's; the baseline's journey
+    entries are here. `reasons` say the decision in words, the deciding ones first.
+    """
+
+    baseline: TargetInfo
+    candidate: TargetInfo
+    reasons: tuple[str, ...]
+    looks: int  # planned
+    looks_done: int
+    iterations: int  # per arm per look
+    warmup: int  # per arm, run and discarded
+    alpha: float
+    family_size: int  # m: each metric is tested at alpha / m
+    margins: Mapping[str, float]  # latency, freshness, floor_s, errors, slow
+    boundaries: tuple[float, ...]  # c_1..c_K at alpha / m
+    comparisons: tuple[CanaryComparison, ...]
+    baseline_journeys: tuple[JourneyEntry, ...] = ()
+    early: bool = False  # decided before the last planned look
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,15 +479,6 @@ class ToolInfo:
 
     name: str
     version: str
-
-
-@dataclass(frozen=True, slots=True)
-class TargetInfo:
-    """The target a run measured: its name, base URL per surface, tenant."""
-
-    name: str
-    urls: Mapping[str, str]
-    tenant: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from runner import __version__
 from runner.builder.journeys import iso, journey_entry
 from runner.document import (
     SCHEMA_VERSION,
+    CanarySection,
     Command,
     JourneyEntry,
     LoadSection,
@@ -42,6 +43,7 @@ def build_document(
     objectives: Sequence[Objective] = (),
     merged: Sequence[JourneyEntry] = (),
     load: LoadSection | None = None,
+    canary: CanarySection | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
     require_evidence: bool = False,
     command_line: str = "",
@@ -72,7 +74,7 @@ def build_document(
         objectives=tuple(objectives) + tuple(o for j in journeys for o in j.objectives),
         journeys=tuple(journeys),
         load=load,
-        canary=None,
+        canary=canary,
         confidence=confidence,
         require_evidence=require_evidence,
         command_line=command_line,

@@ -145,8 +145,8 @@ def targets_from_document(document: Document) -> TargetsFile:
     return targets
 
 
-def resolve_target(spec: str, targets_path: Path | None) -> Target:
-    """Turn `--target` into a Target: a URL as is, else a name from the targets file.
+def resolve_target(spec: str, targets_path: Path | None, flag: str = "--target") -> Target:
+    """Turn `--target` (or `flag`) into a Target: a URL as is, else a targets file's name.
 
     Raises SpecError (exit 2) for a bad URL, a missing file or an unknown name.
     """
@@ -154,16 +154,16 @@ def resolve_target(spec: str, targets_path: Path | None) -> Target:
         try:
             return Target.single(spec)
         except ValueError as exc:
-            raise SpecError([Problem("--target", 1, 1, ("target",), str(exc))]) from None
+            raise SpecError([Problem(flag, 1, 1, (flag.lstrip("-"),), str(exc))]) from None
     path = targets_path or Path("targets.yaml")
     if not path.exists():
         message = f"{spec!r} is not a URL and there is no targets file {str(path)!r}"
-        raise SpecError([Problem("--target", 1, 1, ("target",), message)])
+        raise SpecError([Problem(flag, 1, 1, (flag.lstrip("-"),), message)])
     environments = load_targets(path).targets
     if spec not in environments:
         known = ", ".join(sorted(environments)) or "none"
         message = f"no target named {spec!r} in {path} (known: {known})"
-        raise SpecError([Problem("--target", 1, 1, ("target",), message)])
+        raise SpecError([Problem(flag, 1, 1, (flag.lstrip("-"),), message)])
     env = environments[spec]
     urls = {s: u for s in SURFACES if (u := getattr(env, s) or env.base_url)}
     if not urls:
