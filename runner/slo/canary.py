@@ -85,6 +85,20 @@ def needed_samples(sigma: float, level: float, margin_log: float, *, z: float | 
     return max(math.ceil(MIN_SAMPLES_INFLATION * core - 1e-9), 2)
 
 
+def least_samples(boundary: float) -> int:
+    """The fewest samples per arm at which the Mann-Whitney z can reach `boundary` at all.
+
+    A step with a wide margin (a fast step under the 5 ms floor) and little spread gets an
+    n_min of 2 from the formula; with 2 samples per arm even a candidate slower on every
+    pair has z 1.5, so no regression could roll it back. A test that cannot fail proves
+    nothing: the minimum is at least the n whose full separation crosses the last boundary.
+    """
+    n = 2
+    while (n * n / 2.0 - 0.5) / math.sqrt(n * n * (2 * n + 1) / 12.0) < boundary:
+        n += 1
+    return n
+
+
 def relative(log_shift: float) -> float:
     """A shift of log latency as a relative change: log 1.1 → +0.10."""
     if math.isinf(log_shift):
@@ -114,6 +128,7 @@ class FamilyJudge:
         self.boundaries = upper_boundaries(plan.looks, self.level)
         self.threshold = self.m / plan.alpha
         self._z_level = float(stats.norm.isf(self.level))
+        self.least_samples = least_samples(self.boundaries[-1])
         self._margin_log: dict[MetricSpec, float] = {}
 
     def fix_margins(self, warmup: Mapping[tuple[str, str], ArmSamples]) -> None:
@@ -225,8 +240,12 @@ class FamilyJudge:
         )
 
     def needed(self, sigma: float, margin_log: float) -> int:
-        """n_min per arm at this family's α/m (see needed_samples)."""
-        return needed_samples(sigma, self.level, margin_log, z=self._z_level)
+        """n_min per arm at this family's α/m (see needed_samples).
+
+        Never below the samples with which the test could cross its last boundary at all.
+        """
+        formula = needed_samples(sigma, self.level, margin_log, z=self._z_level)
+        return max(formula, self.least_samples)
 
     def _counts(
         self, spec: MetricSpec, look: int, baseline: ArmSamples, candidate: ArmSamples
