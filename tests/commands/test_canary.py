@@ -8,6 +8,7 @@ their minimum samples met where a test expects a promotion (each prints what it 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,26 @@ def test_ctrl_c_mid_canary_exits_130_with_what_was_measured(
     document = json.loads((tmp_path / "results.json").read_text())
     assert document["verdict"] == "interrupted"
     assert "SIGINT" in document["reason"]
+
+
+def test_a_stalled_candidate_counts_its_hung_runs_as_failures_and_max_duration_holds(
+    healthy: tuple[str, str], tmp_path: Path
+) -> None:
+    baseline, candidate = healthy
+    stalling = tmp_path / "search-1s.yaml"
+    text = (JOURNEYS / "search.yaml").read_text()
+    assert text.count("request: {url:") == 3
+    stalling.write_text(text.replace("request: {url:", "request: {timeout: 1s, url:"))
+    shutil.copytree(JOURNEYS / "data", tmp_path / "data")
+    fault(candidate, "search", stall="30s")
+    code, document, output = canary(
+        tmp_path / "out", [str(stalling)], baseline, candidate, "--looks", "4",
+        "--iterations", "50", "--warmup", "0", "--max-duration", "4s",
+    )  # fmt: skip
+    assert code == 4, output
+    section = document["canary"]
+    assert any("maximum duration" in r for r in section["reasons"])
+    errors = metrics_of(document)["search errors"]
+    assert errors["candidate"]["events"] >= 2  # each hung run failed at its request's 1 s timeout
+    assert errors["candidate"]["events"] == errors["candidate"]["samples"]
+    assert errors["baseline"]["events"] == 0

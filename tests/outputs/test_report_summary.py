@@ -159,7 +159,7 @@ def test_closest_to_failing_ranks_by_margin_and_never_a_polling_wait(
     ranked = page.locator("#closest ol > li")
     expect(ranked.first).to_contain_text("search")
     expect(ranked.first).to_contain_text("search api latency p95")
-    expect(ranked.first).to_contain_text("✖ 5.0× its limit")  # noqa: RUF001
+    expect(ranked.first).to_contain_text("✖ 5.0× its limit")
     expect(ranked.nth(1)).to_contain_text("cart")
     expect(ranked.nth(1)).to_contain_text("failures at 60 % of those allowed")
     expect(page.locator("#closest")).not_to_contain_text("stock visible latency")
