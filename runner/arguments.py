@@ -408,6 +408,8 @@ def margin(text: str) -> tuple[str, float]:
             number = parse_duration(value)
         elif kind == "relative":
             number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+            if not value.endswith("%") and number > 1.0:
+                number = -1.0  # "latency=10" is 10 %, or 1000 %: say which, with a %
         else:
             number = float(value[:-1] if value.endswith(("x", "×")) else value)
     except ValueError:

@@ -231,7 +231,7 @@ def _canary(
         verdict=verdict,
         judged=judged["candidate"],
         out_dir=out_dir,
-        reason="; ".join(reasons[:3]),
+        reason=_document_reason(reasons, judge.m, looks_done, plan.looks),
         canary=section,
         confidence=args.confidence,
         command_line=getattr(args, "command_line", ""),
@@ -302,3 +302,9 @@ def _progress(look: int, plan: CanaryPlan, batch: Batch, metrics: Sequence[Canar
         f"{undecided} undecided"
     )
     return f"{line}; {worst}" if worst else line
+
+
+def _document_reason(reasons: Sequence[str], m: int, looks_done: int, looks: int) -> str:
+    """The verdict line's reason: the deciding lines, then the family size and the look."""
+    shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+    return f"{shown} (m = {m} metrics, look {looks_done}/{looks})" if shown else ""

@@ -111,7 +111,9 @@ def percent(change: float) -> str:
     if math.isinf(change):
         return "+∞" if change > 0 else "−∞"
     value = change * 100.0
-    text = f"{value:+.1f}" if abs(value) < 1.0 and value != 0.0 else f"{value:+.0f}"
+    if abs(value) < 0.05:
+        return "0 %"
+    text = f"{value:+.1f}" if abs(value) < 1.0 else f"{value:+.0f}"
     return text.replace("-", "−") + " %"
 
 
@@ -203,7 +205,8 @@ class FamilyJudge:
         z = test.z(margin_log)  # ≥ c ⇔ the interval's lower end L > δ: beyond the margin
         within = mirror.z(-margin_log) >= boundary  # ⇔ its upper end < δ: shown within
         sigma = float(np.std(base_logs, ddof=1)) if len(base_logs) > 1 else 0.0
-        needed = self.needed(sigma, margin_log) if sigma > 0 else None
+        # no spread at all (every sample equal, or clamped at 1 ms): the formula's n is 0
+        needed = self.needed(sigma, margin_log) if sigma > 0 else self.least_samples
         has = min(len(baseline), len(candidate))
         short = needed is None or has < needed
         margin_text = percent(relative(margin_log))
