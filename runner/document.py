@@ -22,6 +22,7 @@ from runner.vocabulary import (
     MET,
     MET_NOT_SHOWN,
     MISSED,
+    CanaryClass,
     Engine,
     ExitCode,
     JourneyVerdict,
@@ -376,9 +377,6 @@ class TargetInfo:
     tenant: str | None = None
 
 
-CanaryClass = Literal["rollback", "pass", "inconclusive", "not enough data"]
-"""A canary metric at its latest look: beyond the margin, shown within it (or not beyond it
-at the last look), undecided with looks to come, or short of its minimum samples at the end."""
 CanaryMetricKind = Literal["latency", "freshness", "errors", "slow"]
 
 

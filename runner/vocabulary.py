@@ -39,6 +39,16 @@ JourneyVerdict = Literal["pass", "fail", "error", "not run"]
 RUN_VERDICTS: Final[tuple[RunVerdict, ...]] = get_args(RunVerdict)
 JOURNEY_VERDICTS: Final[tuple[JourneyVerdict, ...]] = get_args(JourneyVerdict)
 
+# A canary metric at its latest look (runner/slo/canary.py): beyond its margin (roll back),
+# shown within it (or not beyond it at the last look), undecided with looks to come, or short
+# of its minimum samples at the end. Two of them read as the verdicts they lead to.
+CanaryClass = Literal["rollback", "pass", "inconclusive", "not enough data"]
+BEYOND_MARGIN: Final = "rollback"
+WITHIN_MARGIN: Final = "pass"
+UNDECIDED: Final = "inconclusive"
+SHORT_OF_SAMPLES: Final = "not enough data"
+CANARY_CLASSES: Final[tuple[CanaryClass, ...]] = get_args(CanaryClass)
+
 ObjectiveKind = Literal["success", "latency", "freshness", "throughput"]
 # "met": what was seen is within the objective and its one-sided bound at the run's confidence
 # shows it; "met, not shown": within, but too few samples for the bound to show it; "observed":

@@ -15,7 +15,6 @@ import numpy as np
 
 from runner.builder.journeys import journey_entry
 from runner.document import (
-    CanaryClass,
     CanaryComparison,
     CanaryDistribution,
     CanaryMetric,
@@ -27,9 +26,23 @@ from runner.slo import Judged
 from runner.slo.canary import CanaryPlan, SloState
 from runner.slo.canary_family import ArmSamples
 from runner.spec.target import Target
-from runner.vocabulary import NOT_RUN, JourneyVerdict
+from runner.vocabulary import (
+    BEYOND_MARGIN,
+    NOT_RUN,
+    SHORT_OF_SAMPLES,
+    UNDECIDED,
+    WITHIN_MARGIN,
+    CanaryClass,
+    JourneyVerdict,
+)
 
-_ORDER: dict[CanaryClass, int] = {"rollback": 0, "not enough data": 1, "inconclusive": 2, "pass": 3}
+# the worst first: a comparison reads as its worst metric
+_ORDER: dict[CanaryClass, int] = {
+    BEYOND_MARGIN: 0,
+    SHORT_OF_SAMPLES: 1,
+    UNDECIDED: 2,
+    WITHIN_MARGIN: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +87,7 @@ def canary_section(
             CanaryComparison(
                 journey=key[0],
                 engine=judged.tally.engine,
-                classification=worst.classification if worst else "not enough data",
+                classification=worst.classification if worst else SHORT_OF_SAMPLES,
                 reason=worst.reason if worst else "no metric was judged",
                 baseline_verdict=_verdict(verdicts["baseline"], key),
                 candidate_verdict=_verdict(verdicts["candidate"], key),

@@ -54,7 +54,7 @@ from runner.spec.secrets import secret_values
 from runner.spec.target import Target, resolve_target
 from runner.spec.thresholds import run_bounds
 from runner.stopping import Stopping
-from runner.vocabulary import ERROR, HOLD, INTERRUPTED, RunVerdict
+from runner.vocabulary import BEYOND_MARGIN, ERROR, HOLD, INTERRUPTED, WITHIN_MARGIN, RunVerdict
 
 ARMS = ("baseline", "candidate")
 
@@ -293,15 +293,14 @@ def _cut_short(max_duration: float | None, look: int, looks: int) -> str:
 
 
 def _progress(look: int, plan: CanaryPlan, batch: Batch, metrics: Sequence[CanaryMetric]) -> str:
-    counts = {c: sum(m.classification == c for m in metrics) for c in ("rollback", "pass")}
-    undecided = len(metrics) - counts["rollback"] - counts["pass"]
-    worst = next((m.reason for m in metrics if m.classification == "rollback"), "")
+    beyond = [m for m in metrics if m.classification == BEYOND_MARGIN]
+    within = sum(m.classification == WITHIN_MARGIN for m in metrics)
+    undecided = len(metrics) - len(beyond) - within
     line = (
         f"look {look}/{plan.looks}: {len(batch.candidate)} candidate and {len(batch.baseline)} "
-        f"baseline runs; {counts['rollback']} beyond margin, {counts['pass']} within, "
-        f"{undecided} undecided"
+        f"baseline runs; {len(beyond)} beyond margin, {within} within, {undecided} undecided"
     )
-    return f"{line}; {worst}" if worst else line
+    return f"{line}; {beyond[0].reason}" if beyond else line
 
 
 def _document_reason(reasons: Sequence[str], m: int, looks_done: int, looks: int) -> str:

@@ -24,20 +24,31 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from runner.document import CanaryArmFigures, CanaryClass, CanaryMetric, Objective
+from runner.document import CanaryArmFigures, CanaryMetric, Objective
 from runner.slo.boundaries import upper_boundaries
 from runner.slo.canary_family import ArmSamples, MetricSpec
 from runner.slo.counts import count_test
 from runner.slo.shift import ShiftTest, log_samples
-from runner.vocabulary import HOLD, MISSED, PROMOTE, ROLLBACK, RunVerdict
+from runner.vocabulary import (
+    BEYOND_MARGIN,
+    HOLD,
+    MISSED,
+    PROMOTE,
+    ROLLBACK,
+    SHORT_OF_SAMPLES,
+    UNDECIDED,
+    WITHIN_MARGIN,
+    CanaryClass,
+    RunVerdict,
+)
 
 MIN_SAMPLES_INFLATION = 1.05  # the group-sequential design's (K = 12, α·t³) over a fixed horizon
 POWER_Z = 0.842  # 80 % power
 MANN_WHITNEY_EFFICIENCY = 3.0 / math.pi  # against a t-test, for normal log latency
-ROLL_BACK: CanaryClass = "rollback"
-PASS: CanaryClass = "pass"
-INCONCLUSIVE: CanaryClass = "inconclusive"
-SHORT: CanaryClass = "not enough data"
+ROLL_BACK: CanaryClass = BEYOND_MARGIN
+PASS: CanaryClass = WITHIN_MARGIN
+INCONCLUSIVE: CanaryClass = UNDECIDED
+SHORT: CanaryClass = SHORT_OF_SAMPLES
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from scipy import stats
 from runner.slo.canary import CanaryPlan, FamilyJudge, decide
 from runner.slo.canary_family import ArmSamples, MetricSpec
 from runner.slo.shift import ShiftTest, log_samples
-from runner.vocabulary import HOLD, PROMOTE, ROLLBACK
+from runner.vocabulary import BEYOND_MARGIN, HOLD, PROMOTE, ROLLBACK
 
 KAYENTA_CONFIDENCE = 0.98
 
@@ -148,7 +148,7 @@ def simulate(
                 tally.rollbacks += 1
                 tally.rollback_looks.append(look)
                 for metric in metrics:
-                    if metric.classification == "rollback":
+                    if metric.classification == BEYOND_MARGIN:
                         tally.rolled_back_on[metric.name] = (
                             tally.rolled_back_on.get(metric.name, 0) + 1
                         )
