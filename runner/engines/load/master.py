@@ -248,7 +248,7 @@ class Rehearsal:
         rail = self.profile.abort_if
         path = rail.health_path if rail else "/health"
         url = self.target.url_for("api") + path
-        with httpx.Client(timeout=2.0) as client:
+        with httpx.Client(timeout=2.0, headers={"User-Agent": self.target.user_agent}) as client:
             while True:
                 second = int(time.time())
                 try:
