@@ -2,6 +2,9 @@
 
 Rendered with rich on the one Console that `cli.py` creates (tests pass a StringIO console, 80
 columns, no colour). The Console writes through RedactingWriter, so no line can carry a secret.
+A canary's table is the candidate's journeys; under it come the plan and how far it went (m,
+looks done), the decision in canary_summary's words, and each comparison with every metric's
+line, so that a CI log says why without opening the report.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from runner.document import LoadSection, Objective, ResultsDocument
+from runner.document import CanarySection, LoadSection, Objective, ResultsDocument
+from runner.outputs.canary_summary import class_mark, decision_words, plan_line
 from runner.outputs.charts import format_conservation
 from runner.outputs.summary import evidence_strength
 from runner.redact import Redactor
@@ -84,7 +88,10 @@ def print_summary(
     if quiet:
         console.print(verdict_line(document))
         return
-    table = Table(title=Text(f"journey {document.command} → {document.target.name}"))
+    title = f"journey {document.command} → {document.target.name}"
+    if document.canary is not None:
+        title += f" against baseline {document.canary.baseline.name}"
+    table = Table(title=Text(title))
     for column in ("journey", "verdict", "runs", "success", "p95", "freshness p95"):
         table.add_column(column, justify="left" if column in ("journey", "verdict") else "right")
     for journey in document.journeys:
@@ -115,6 +122,8 @@ def print_summary(
             if objective.journey == document.load.profile:
                 _print_unmet(objective, console)
         _print_load(document.load, console)
+    if document.canary:
+        _print_canary(document, document.canary, console)
     if any(o.state == MET_NOT_SHOWN for o in document.objectives):
         # the verdict line alone would overstate what the samples show
         console.print(f"  {evidence_strength(document)}", markup=False, highlight=False)
@@ -143,6 +152,31 @@ def _print_unmet(objective: Objective, console: Console) -> None:
         return
     state = objective.state or MISSED
     console.print(f"  {state:<7} {objective.name}: {objective.detail}", markup=False)
+
+
+def _print_canary(document: ResultsDocument, section: CanarySection, console: Console) -> None:
+    """The plan, the decision, each comparison with its metric lines, then other reasons."""
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False)
+
+    say(f"  canary  candidate {section.candidate.name} against baseline {section.baseline.name}")
+    say(f"          {plan_line(section)}")
+    say(f"  decision {decision_words(document)}")
+    lines = set()
+    for comparison in section.comparisons:
+        mark, words, _ = class_mark(comparison.classification)
+        slo = f"baseline {comparison.baseline_verdict}, candidate {comparison.candidate_verdict}"
+        if comparison.slo_note:
+            slo += f": {comparison.slo_note}"
+        say(f"  {comparison.journey} [{comparison.engine}]: {mark} {words} (SLO {slo})")
+        for metric in comparison.metrics:
+            symbol, _, _ = class_mark(metric.classification)
+            say(f"    {symbol} {metric.reason}")
+            lines.add(metric.reason)
+    for reason in section.reasons:  # the SLOs' holds, the maximum duration: no metric's line
+        if reason not in lines:
+            say(f"  reason  {reason}")
 
 
 def _print_load(load: LoadSection, console: Console) -> None:

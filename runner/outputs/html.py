@@ -12,14 +12,15 @@ final URL, redirect chain and the start of the body, escaped in a <pre>; what th
 `record: true` captures recorded: the count, the first few, a link to captures.jsonl); print
 opens them all, colours kept. A load rehearsal adds its own section (load_charts: stage table
 and time-series chart), and its first line, in the banner and in that section, says what was
-held.
+held. A canary adds its view (canary_view): the reasons for its decision in the summary, under
+a headline saying what decided it, then each comparison's metrics and both arms' steps.
 
 Self-contained means opening the file makes no request: CSS and SVG are inline, screenshots
 are read from the results folder and embedded as data URIs, and a Content-Security-Policy
 forbids loading anything else should a future template slip. Screenshot paths must stay inside
 that folder: a results.json must not be able to pull arbitrary files into a report.
-Imports only the results document, the vocabulary, `charts`, `load_charts`, `summary` and
-`redact` of ours.
+Imports only the results document, the vocabulary, `charts`, `load_charts`, `canary_view`,
+`summary` and `redact` of ours.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from runner.document import (
     ResultsDocument,
     StepEntry,
 )
+from runner.outputs.canary_view import canary_view
 from runner.outputs.charts import (
     Goal,
     TimeUnit,
@@ -202,6 +204,7 @@ def render_html(document: ResultsDocument, *, base_dir: Path) -> str:
             confidence=format_confidence(document.confidence),
             channels=_by_channel(journeys),
             load=load_view(document),
+            canary=canary_view(document),
             script=_PRINT_SCRIPT,
             script_hash=_script_hash(),
         )

@@ -15,10 +15,25 @@ line in the <failure> text come the final URL and status, the redirect chain one
 and the start of the body (for the first JUNIT_BODIES failures; the rest are in results.json),
 while the message attribute stays one line.
 
+A canary adds one testcase per comparison, `<journey> [<engine>] canary` beside the journey's
+own (same classname), and one for the decision, `<baseline> → <candidate> [canary]` (classname
+`journey.canary`); the journeys' testcases judge the candidate against its SLOs as for `run`.
+A comparison whose worst metric is beyond its margin is a <failure type="rollback"> with the
+comparison's reason as its message and every metric line in its text. A hold must not read as
+a pass, yet only what held it is to blame: on a hold, a comparison that one of the decision's
+reasons names (a metric short of data, its SLOs missed) is a <failure type="hold">, and every
+other comparison passes. A canary interrupted or unable to reach an arm decided nothing: its
+comparisons are <skipped/> unless beyond their margin. The decision's testcase fails (type
+"rollback" or "hold") with every reason in its text, whichever comparison they name: a hold
+at the maximum duration names none, and must still fail the CI step. Each canary testcase's
+<system-out> has its metric lines (or the reasons and the plan); their time is 0, as the
+journeys' testcases already count the runs' time.
+
 What a run was is kept in suite-level <properties> (the schema allows them nowhere else):
 command, verdict, target and its URL per surface, where the report and results.json are,
 confidence and --require-evidence, and `journey.recorded_captures`, how many values the
-journeys' `record: true` captures wrote to captures.jsonl.
+journeys' `record: true` captures wrote to captures.jsonl; a canary adds its baseline and
+`canary.looks` (done/planned) and `canary.family_size` (m).
 
 Times are seconds with three decimals. The suite's is the document's `duration_s`. A
 journey's is the time its runs took in all: the exact sum of its run latencies
@@ -29,7 +44,8 @@ one run's worst time is neither what the journey cost nor comparable between jou
 and 500 times.
 
 Written from the results document only; the text is scrubbed by the Redactor last. Imports
-the document, the vocabulary and the Redactor, nothing of the other outputs.
+the document, the vocabulary, the Redactor and `canary_summary` (which comparison a reason
+names), nothing of the other outputs.
 """
 
 from __future__ import annotations
@@ -37,17 +53,47 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from runner.document import FailureEntry, JourneyEntry, Objective, ResultsDocument
+from runner.document import (
+    CanaryComparison,
+    CanarySection,
+    FailureEntry,
+    JourneyEntry,
+    Objective,
+    ResultsDocument,
+)
+from runner.outputs.canary_summary import names_comparison, plan_line
 from runner.redact import Redactor
-from runner.vocabulary import ABORTED, ERROR, FAIL, INTERRUPTED, MISSED, NOT_RUN, RunVerdict
+from runner.vocabulary import (
+    ABORTED,
+    ERROR,
+    FAIL,
+    HOLD,
+    INTERRUPTED,
+    MISSED,
+    NOT_RUN,
+    ROLLBACK,
+    RunVerdict,
+)
 
 # Characters XML 1.0 cannot carry even escaped (a browser message's ANSI colour codes):
 # ElementTree writes them as they are, and CI servers then reject the whole file.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 JUNIT_BODIES = 3  # failures whose body excerpt the <failure> text quotes: CI shows it whole
 RECORDED_PROPERTY = "journey.recorded_captures"
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """How a canary testcase ends: passed (tag None), failure, error or skipped, and why."""
+
+    tag: Literal["failure", "error", "skipped"] | None = None
+    kind: str = ""
+    message: str = ""
+    text: str = ""
 
 
 def render_junit(document: ResultsDocument, *, report_dir: Path | None = None) -> str:
@@ -65,8 +111,11 @@ def render_junit(document: ResultsDocument, *, report_dir: Path | None = None) -
     rehearsal_failed = document.load is not None and (
         document.load.aborted is not None or not all(o.met for o in rehearsal)
     )
-    tests = len(journeys) + (document.load is not None)
+    canary = _canary_outcomes(document)
+    tests = len(journeys) + (document.load is not None) + len(canary)
     failures += rehearsal_failed
+    failures += sum(1 for _, outcome in canary if outcome.tag == "failure")
+    errors += sum(1 for _, outcome in canary if outcome.tag == "error")
     time_s = _seconds(document.duration_s)
     counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors)}
     suites = ET.Element("testsuites", {"name": "journey", **counts, "time": time_s})
@@ -76,7 +125,7 @@ def render_junit(document: ResultsDocument, *, report_dir: Path | None = None) -
         {
             "name": f"journey {document.command} {document.target.name}",
             **counts,
-            "skipped": str(sum(skipped)),
+            "skipped": str(sum(skipped) + sum(1 for _, o in canary if o.tag == "skipped")),
             "time": time_s,
             "timestamp": document.started[:19],
         },
@@ -88,6 +137,8 @@ def render_junit(document: ResultsDocument, *, report_dir: Path | None = None) -
         _testcase(suite, journey, skip=skip, run_verdict=document.verdict)
     if document.load is not None:
         _rehearsal_testcase(suite, document, rehearsal, failed=rehearsal_failed)
+    for (classname, name, out), outcome in canary:
+        _canary_testcase(suite, classname, name, out, outcome)
     ET.indent(suites)
     text = ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
     return _NOT_XML.sub("\ufffd", text)
@@ -131,6 +182,88 @@ def _rehearsal_testcase(
         ET.SubElement(case, "system-out").text = "\n".join(lines)
 
 
+_Case = tuple[str, str, str]  # classname, name, system-out
+
+
+def _canary_outcomes(document: ResultsDocument) -> list[tuple[_Case, _Outcome]]:
+    """Each comparison's testcase and how it ends, then the decision's (see the docstring)."""
+    section = document.canary
+    if section is None:
+        return []
+    channels = {(j.name, j.engine): j.channel for j in document.journeys}
+    found = []
+    for comparison in section.comparisons:
+        channel = channels.get((comparison.journey, comparison.engine)) or "canary"
+        case = (
+            f"journey.{channel}.{comparison.engine}",
+            f"{comparison.journey} [{comparison.engine}] canary",
+            "\n".join(_comparison_lines(comparison)),
+        )
+        found.append((case, _comparison_outcome(document.verdict, section, comparison)))
+    name = f"{section.baseline.name} → {section.candidate.name} [canary]"
+    out = "\n".join([*section.reasons, plan_line(section)])
+    found.append((("journey.canary", name, out), _decision_outcome(document, section)))
+    return found
+
+
+def _comparison_lines(comparison: CanaryComparison) -> list[str]:
+    slo = f"SLO: baseline {comparison.baseline_verdict}, candidate {comparison.candidate_verdict}"
+    if comparison.slo_note:
+        slo += f" ({comparison.slo_note})"
+    return [*(m.reason for m in comparison.metrics), slo]
+
+
+def _comparison_outcome(
+    verdict: RunVerdict, section: CanarySection, comparison: CanaryComparison
+) -> _Outcome:
+    text = "\n".join(_comparison_lines(comparison))
+    if comparison.classification == ROLLBACK:
+        return _Outcome("failure", ROLLBACK, comparison.reason, text)
+    if verdict == HOLD:
+        named = [r for r in section.reasons if names_comparison(r, comparison)]
+        return _Outcome("failure", HOLD, named[0], text) if named else _Outcome()
+    if verdict in (ERROR, INTERRUPTED):
+        why = section.reasons[0] if section.reasons else verdict
+        return _Outcome("skipped", message=f"not decided: {why}")
+    return _Outcome()
+
+
+def _decision_outcome(document: ResultsDocument, section: CanarySection) -> _Outcome:
+    verdict = document.verdict
+    reason = section.reasons[0] if section.reasons else document.reason
+    if verdict in (ROLLBACK, HOLD):
+        return _Outcome("failure", verdict, f"{verdict}: {reason}", "\n".join(section.reasons))
+    if verdict == ERROR:
+        return _Outcome("error", "journey.error", reason or "the canary could not run")
+    if verdict == INTERRUPTED:
+        return _Outcome("skipped", message=f"not decided: {reason or INTERRUPTED}")
+    return _Outcome()
+
+
+def _canary_testcase(
+    suite: ET.Element, classname: str, name: str, out: str, outcome: _Outcome
+) -> None:
+    case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=_seconds(0.0))
+    if outcome.tag == "skipped":
+        ET.SubElement(case, "skipped", message=outcome.message)
+    elif outcome.tag is not None:
+        element = ET.SubElement(case, outcome.tag, message=outcome.message, type=outcome.kind)
+        element.text = outcome.text
+    if out:
+        ET.SubElement(case, "system-out").text = out
+
+
+def _canary_properties(section: CanarySection) -> list[tuple[str, str]]:
+    baseline = section.baseline
+    found = [("baseline", baseline.name)]
+    found += [(f"baseline.{surface}", url) for surface, url in baseline.urls.items()]
+    if baseline.tenant:
+        found.append(("baseline.tenant", baseline.tenant))
+    found.append(("canary.looks", f"{section.looks_done}/{section.looks}"))
+    found.append(("canary.family_size", str(section.family_size)))
+    return found
+
+
 def _never_ran(journey: JourneyEntry) -> bool:
     return journey.verdict == NOT_RUN or journey.attempts == 0
 
@@ -147,6 +280,8 @@ def _properties(document: ResultsDocument, report_dir: Path | None) -> list[tupl
         found.append(("tenant", target.tenant))
     if document.load is not None:
         found.append(("profile", document.load.profile))
+    if document.canary is not None:
+        found += _canary_properties(document.canary)
     if report_dir is not None:  # as the run was given it, like command_line: CI's own paths
         found.append(("report", (report_dir / "index.html").as_posix()))
         found.append(("results", (report_dir / "results.json").as_posix()))

@@ -14,7 +14,8 @@ intended, judged by its freshness.
 
 Rows carry an `href`, where the report details their journey: html.py passes its anchors in,
 since only it knows the sections' ids; without them every row links to "#journeys".
-Imports only the results document, the vocabulary and `charts` of ours; never html or jinja2.
+Imports only the results document, the vocabulary, `charts` and `canary_summary` (a canary's
+words) of ours; never html or jinja2.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from runner.document import Objective, ResultsDocument, exit_code_of
+from runner.outputs.canary_summary import decision_words
 from runner.outputs.charts import (
     TimeUnit,
     format_ratio,
@@ -39,6 +41,7 @@ from runner.vocabulary import (
     ERROR,
     FAIL,
     GOOD_VERDICTS,
+    HOLD,
     INTERRUPTED,
     MET,
     MET_NOT_SHOWN,
@@ -48,6 +51,8 @@ from runner.vocabulary import (
     NOT_RUN,
     OBSERVED,
     PASS,
+    PROMOTE,
+    ROLLBACK,
     VERDICT_HEADLINES,
     Engine,
     ExitCode,
@@ -101,6 +106,8 @@ SEVERITY: Mapping[str, int] = {
     OBSERVED: 4,
     MET: 5,
 }
+# A canary's decision: holding is worth a look, neither good nor bad news.
+_DECISION_TONES: Mapping[str, Tone] = {PROMOTE: "ok", HOLD: "warn", ROLLBACK: "bad"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +182,13 @@ def headline(document: ResultsDocument) -> Headline:
 
     A pass that shows too little says why it is not "Ready" (not shown, not judged, journeys
     not run); a run that stopped early says what was missed and what was left unjudged, since
-    it proves nothing met.
+    it proves nothing met. A canary's decision says what decided it (canary_summary).
     """
     objectives = document.objectives
     verdict = document.verdict
+    if document.canary is not None and verdict in _DECISION_TONES:
+        symbol, _ = VERDICT_HEADLINES[verdict]
+        return Headline(symbol, decision_words(document), _DECISION_TONES[verdict])
     total, missed = len(objectives), sum(1 for o in objectives if not o.met)
     journeys = document.journeys
     not_run = sum(1 for j in journeys if j.verdict == NOT_RUN)
@@ -216,7 +226,8 @@ def headline(document: ResultsDocument) -> Headline:
             words += f", {total - missed} not judged"
         return Headline(symbol, words, "bad")
     symbol, words = VERDICT_HEADLINES.get(verdict, ("⚠", str(verdict).capitalize()))
-    return Headline(symbol, words, "ok" if verdict in GOOD_VERDICTS else "bad")
+    tone = "ok" if verdict in GOOD_VERDICTS else _DECISION_TONES.get(verdict, "bad")
+    return Headline(symbol, words, tone)
 
 
 def format_confidence(share: float) -> str:
@@ -262,7 +273,11 @@ def tested_line(document: ResultsDocument) -> str:
     if load:
         model = "arrival rate" if load.model == "open" else "users"
         words.append(f"load profile {load.profile} ({model})")
-    words.append(f"target {document.target.name}")
+    canary = document.canary
+    if canary is not None:
+        words.append(f"candidate {canary.candidate.name} against baseline {canary.baseline.name}")
+    else:
+        words.append(f"target {document.target.name}")
     words.append(f"took {format_seconds(document.duration_s)}")
     return "Tested: " + " · ".join(words)
 
@@ -273,6 +288,8 @@ def result_line(document: ResultsDocument) -> str:
     met = sum(1 for o in objectives if o.met)
     passed = sum(1 for j in journeys if j.verdict == PASS)
     result = f"{passed} of {len(journeys)} journeys passed"
+    if document.canary is not None:  # the document's journeys are the candidate's
+        result = f"Candidate against the SLOs: {result}"
     if not_run := sum(1 for j in journeys if j.verdict == NOT_RUN):
         result += f", {not_run} not run"
     return result + f" · {met} of {len(objectives)} objectives met"

@@ -110,7 +110,7 @@ def test_cart_errors_roll_back_against_a_baseline_without_any(
 @pytest.mark.parametrize(
     ("paths", "flags"),
     [
-        ([CHECKOUT], ("--looks", "3", "--iterations", "60", "--warmup", "5")),
+        ([CHECKOUT], ("--looks", "3", "--iterations", "80", "--warmup", "5")),
         ([SEARCH], ("--looks", "2", "--iterations", "120", "--warmup", "5")),
     ],
     ids=["checkout", "search"],
