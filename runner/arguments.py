@@ -208,6 +208,21 @@ def _target(parser: Parser) -> None:
     )
 
 
+def browser_flags(parser: argparse.ArgumentParser) -> None:
+    """`--trace` and `--browser-path`, which `run` and `canary` take alike."""
+    parser.add_argument(
+        "--trace",
+        choices=["on-failure", "off"],
+        default="on-failure",
+        help="keep a Playwright trace of failed browser runs, or record none",
+    )
+    parser.add_argument(
+        "--browser-path",
+        metavar="PATH",
+        help="the Chromium to use (default: $JOURNEY_BROWSER, then one found)",
+    )
+
+
 def evidence_flags(parser: argparse.ArgumentParser) -> None:
     """`--confidence` and `--require-evidence`, which `run` and `load` take alike."""
     parser.add_argument(
@@ -275,17 +290,7 @@ def _run(parser: Parser) -> None:
     parser.add_argument(
         "--timeline", action="store_true", help="also write timeline.jsonl, a line per run"
     )
-    parser.add_argument(
-        "--trace",
-        choices=["on-failure", "off"],
-        default="on-failure",
-        help="keep a Playwright trace of failed browser runs, or record none",
-    )
-    parser.add_argument(
-        "--browser-path",
-        metavar="PATH",
-        help="the Chromium to use (default: $JOURNEY_BROWSER, then one found)",
-    )
+    browser_flags(parser)
     evidence_flags(parser)
 
 
@@ -373,17 +378,7 @@ def _canary(parser: Parser) -> None:
     parser.add_argument(
         "--out", metavar="DIR", help="where outputs go (default: reports/<timestamp>-canary/)"
     )
-    parser.add_argument(
-        "--trace",
-        choices=["on-failure", "off"],
-        default="on-failure",
-        help="keep a Playwright trace of failed browser runs, or record none",
-    )
-    parser.add_argument(
-        "--browser-path",
-        metavar="PATH",
-        help="the Chromium to use (default: $JOURNEY_BROWSER, then one found)",
-    )
+    browser_flags(parser)
     parser.add_argument(
         "--confidence",
         type=confidence,
