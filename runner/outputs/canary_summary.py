@@ -82,8 +82,9 @@ def signed_percent(change: float) -> str:
 
 
 def _plain_percent(share: float) -> str:
-    # a margin or a size, no sign: 0.1 → "10 %", 0.125 → "12.5 %"
-    return f"{share * 100:.3g} %"
+    # a margin or a size, no sign: 0.1 → "10 %", 0.125 → "12.5 %", 32.1 → "3,211 %"
+    value = share * 100
+    return f"{value:.3g} %" if abs(value) < 100 else f"{value:,.0f} %"
 
 
 def decision_words(document: ResultsDocument) -> str:
