@@ -235,3 +235,21 @@ def test_a_stalled_candidate_counts_its_hung_runs_as_failures_and_max_duration_h
     assert errors["candidate"]["events"] >= 2  # each hung run failed at its request's 1 s timeout
     assert errors["candidate"]["events"] == errors["candidate"]["samples"]
     assert errors["baseline"]["events"] == 0
+
+
+def test_a_slow_journey_on_the_candidate_does_not_make_its_other_journeys_look_slow(
+    healthy: tuple[str, str], tmp_path: Path
+) -> None:
+    # Paced apart, the candidate's searches would follow idle gaps (its slow checkouts) and
+    # the baseline's would not: +110 % on search, rolled back, before the arms ran in lockstep.
+    baseline, candidate = healthy
+    fault(candidate, "checkout", latency="100ms")
+    code, document, output = canary(
+        tmp_path, [CHECKOUT, SEARCH], baseline, candidate, "--looks", "2", "--iterations", "20",
+        "--warmup", "2",
+    )  # fmt: skip
+    assert code == 1, output
+    metrics = metrics_of(document)
+    assert metrics["checkout › place order latency"]["classification"] == "rollback"
+    search = [m for name, m in metrics.items() if name.startswith("search")]
+    assert search and all(m["classification"] != "rollback" for m in search), output
