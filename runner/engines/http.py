@@ -61,8 +61,14 @@ def run_http_flow(
     """
     ended: dict[str, float] = {}
     previous_end = time.perf_counter()
+    budget_end = previous_end + journey.timeout  # the run's budget: it caps every request
     for plan in _flow_plan(journey, target, default_timeout_s):
-        result = _run_step(journey.journey, plan, client, variables, ended, previous_end)
+        left = budget_end - time.perf_counter()
+        if left <= 0.0:
+            why = f"the journey's {journey.timeout:g}s timeout ran out before this step"
+            yield StepResult(journey.journey, plan.step.name, "http", FAILED, time.time(), 0.0, why)
+            return
+        result = _run_step(journey.journey, plan, client, variables, ended, previous_end, left)
         yield result
         if result.outcome != "passed":
             return
@@ -76,17 +82,20 @@ def _run_step(
     variables: dict[str, Any],
     ended: Mapping[str, float],
     previous_end: float,
+    left_s: float,
 ) -> StepResult:
     step = plan.step
     started, t0 = time.time(), time.perf_counter()
     until = step.until
     since = ended.get(until.since, previous_end) if until and until.since else previous_end
     if until is None:  # one attempt, no poll: the load path runs this for every request
-        attempt, attempts = _attempt(plan, client, variables), 1
+        attempt, attempts = _attempt(plan, client, variables, left_s), 1
     else:
-        polled = poll_until(
-            lambda: _attempt(plan, client, variables), until, started=t0, sleep=time.sleep
-        )
+
+        def once() -> _Attempt:  # each poll's request capped by what is left of the run
+            return _attempt(plan, client, variables, left_s - (time.perf_counter() - t0))
+
+        polled = poll_until(once, until, started=t0, sleep=time.sleep, budget_s=left_s)
         attempt, attempts = polled.last, polled.attempts
         if polled.gave_up:
             attempt.reason = f"{polled.not_met}: {attempt.reason}"
@@ -282,8 +291,11 @@ def _flow_plan(
     return entry[1]
 
 
-def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) -> _Attempt:
+def _attempt(
+    plan: _RequestPlan, client: HttpClient, variables: dict[str, Any], left_s: float
+) -> _Attempt:
     attempt = _Attempt()
+    timeout_s = max(min(plan.timeout_s, left_s), 0.001)  # the step's, or what the run has left
     step = plan.step
     spec = step.request
     try:
@@ -309,7 +321,7 @@ def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) 
             client,
             url,
             request,
-            timeout=plan.timeout_s,
+            timeout=timeout_s,
             extensions=plan.extensions,
             follow_redirects=spec.follow_redirects,
             guard=(plan.own, plan.secret_headers) if plan.guarded else None,
@@ -323,7 +335,10 @@ def _attempt(plan: _RequestPlan, client: HttpClient, variables: dict[str, Any]) 
         return _no_answer(attempt, url, ERRORED, f"cannot connect to {_origin(url)}: {detail}")
     except httpx.TimeoutException:
         attempt.responded = True  # connected, then no answer in time: the target is failing
-        return _no_answer(attempt, url, FAILED, f"no response within {plan.timeout_s:g}s")
+        why = f"no response within {plan.timeout_s:g}s"
+        if timeout_s < plan.timeout_s:  # capped: ~what was left, not the step's own timeout
+            why = f"no response within {timeout_s:.2g}s (what was left of the journey's timeout)"
+        return _no_answer(attempt, url, FAILED, why)
     except httpx.HTTPError as exc:
         attempt.responded = True
         detail = one_line(str(exc)) or type(exc).__name__
