@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint setup clean chromium promtool
+.PHONY: demo test test-fast lint setup clean chromium promtool pushgateway
 
 setup: $(STAMP)
 
@@ -28,16 +28,22 @@ promtool:
 	@command -v promtool >/dev/null || \
 		(apt-get update && apt-get install -y --no-install-recommends prometheus)
 
+# `journey run --push-to` is tested against a real Pushgateway (tests/outputs/test_pushgateway.py
+# fails without it): Debian's prometheus-pushgateway, installed only when it is missing.
+pushgateway:
+	@command -v prometheus-pushgateway >/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends prometheus-pushgateway)
+
 demo: $(STAMP) chromium
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP) chromium promtool
+test: $(STAMP) chromium promtool pushgateway
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The tests not marked slow, for the edit-test loop: under a minute. `make test` still runs them all.
-test-fast: $(STAMP) chromium promtool
+test-fast: $(STAMP) chromium promtool pushgateway
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)

@@ -41,7 +41,8 @@ examples:
 examples:
   journey run journeys/ --target http://127.0.0.1:8000
   journey run journeys/checkout.yaml --target staging --engine browser --repeat 5
-  journey run journeys/ --target staging --repeat 600 --require-evidence""",
+  journey run journeys/ --target staging --repeat 600 --require-evidence
+  journey run journeys/ --target prod --push-to http://pushgateway:9091 --push-job probes""",
     "load": """\
 examples:
   journey load flash-sale --target http://127.0.0.1:8000 --time-scale 0.05
@@ -52,6 +53,12 @@ examples:
   journey canary journeys/ --tag critical --baseline prod --candidate prod-canary --targets t.yaml
   journey canary journeys/cart.yaml --baseline URL --candidate URL --margin latency=5% \\
       --margin errors=2x --looks 6 --iterations 150 --max-duration 20m""",
+    "serve": """\
+examples:
+  journey serve journeys/ --target http://127.0.0.1:8000
+  journey serve journeys/ --target prod-eu --target prod-us --targets targets.yaml \\
+      --host 0.0.0.0 --db /var/lib/journey/serve.db --location eu-west-1
+  journey serve journeys/checkout.yaml --target staging --every 30s --engine http""",
     "worker": """\
 examples:
   journey worker --master-host master.internal""",
@@ -80,6 +87,10 @@ DESCRIPTIONS = {
     "first metric beyond its margin, promote (exit 0) once every metric is shown within it or "
     "at the last look, hold (exit 4) when the samples cannot say or both arms miss an SLO. "
     "Every metric's verdict comes with its numbers.",
+    "serve": "Probe journeys on their schedules (interval or cron, with jitter) until SIGTERM, "
+    "against one or more targets side by side; keep every result in SQLite; export counters, "
+    "histograms, SLO compliance, error budgets and burn rates at /metrics for Prometheus; "
+    "serve a status page at / and /healthz. SIGHUP reloads the journey files.",
     "worker": "A load worker for `journey load --master` on another host: it receives the "
     "spec from the master and generates its share of the load until the master ends.",
     "report": "Re-render every output of a past run from its results.json and exit with the "
@@ -140,6 +151,7 @@ def build_parser() -> Parser:
     _run(_command(commands, "run", "run journeys as probes, judge them, write reports"))
     _load(_command(commands, "load", "a load rehearsal of a profile on Locust"))
     _canary(_command(commands, "canary", "baseline against candidate: promote, hold or roll back"))
+    _serve(_command(commands, "serve", "scheduled probes: /metrics, budgets and burn rates"))
     _worker(_command(commands, "worker", "a load worker for a `journey load --master`"))
     _report(_command(commands, "report", "re-render the outputs of a results.json"))
     _demo_shop(_command(commands, "demo-shop", "run the embedded demo shop"))
@@ -292,6 +304,59 @@ def _run(parser: Parser) -> None:
     )
     browser_flags(parser)
     evidence_flags(parser)
+    push = parser.add_argument_group("pushgateway")
+    push.add_argument(
+        "--push-to",
+        type=push_url,
+        default=None,
+        metavar="URL",
+        help="at the end, push the run's metrics to this Prometheus Pushgateway (a failed "
+        "push is one line on stderr; the exit code stays the verdict's)",
+    )
+    push.add_argument(
+        "--push-job",
+        type=push_job,
+        default="journey",
+        metavar="NAME",
+        help="the job the metrics are pushed under, with the target (and tenant) as the group",
+    )
+
+
+PUSH_JOB = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def push_url(text: str) -> str:
+    """`--push-to`: a Pushgateway's base URL, http or https, without credentials or a query."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if (
+        parts is None
+        or not port_ok
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or re.search(r"/metrics(/|$)", parts.path.rstrip("/"))  # we add /metrics/job/…
+    ):
+        raise argparse.ArgumentTypeError(
+            f"expected a Pushgateway URL such as http://pushgateway:9091, got {text[:40]!r}"
+        )
+    return text.rstrip("/")
+
+
+def push_job(text: str) -> str:
+    """`--push-job`: a bounded job name, 1 to 64 of letters, digits and `_.:-` (no `/`)."""
+    if not PUSH_JOB.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"expected 1 to 64 letters, digits or _.:- such as nightly-probe, got {text[:40]!r}"
+        )
+    return text
 
 
 MARGIN_KEYS = {
@@ -484,6 +549,146 @@ def _load(parser: Parser) -> None:
         "--no-probes", action="store_true", help="skip the profile's browser probes"
     )
     evidence_flags(parser)
+
+
+SERVE_EXIT_CODES = """\
+exit codes:
+  0    stopped by SIGTERM or Ctrl-C, after the runs in flight ended or their grace ran out
+  2    invalid input: journeys, targets, flags, the history file, or a port it cannot use
+  70   an internal error of ours (a traceback, then "please report")"""
+
+
+def _serve(parser: Parser) -> None:
+    parser.epilog = f"{EXAMPLES['serve']}\n\n{SERVE_EXIT_CODES}"
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="journey files, or folders of them"
+    )
+    default = os.environ.get(TARGET_ENV) or None
+    parser.add_argument(
+        "--target",
+        action="append",
+        required=default is None,
+        metavar="URL|NAME",
+        help="a base URL, or an environment of the targets file; repeat it to probe several "
+        f"(tenants, regions) side by side (default: ${TARGET_ENV})",
+    )
+    parser.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="the targets file a NAME is looked up in (default: targets.yaml)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["http", "browser", "all"],
+        default="all",
+        help="which flows to probe, where a journey has them",
+    )
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="TAG", help="only journeys with this tag"
+    )
+    where = parser.add_argument_group("where")
+    where.add_argument("--host", default="127.0.0.1", help="the address /metrics listens on")
+    where.add_argument("--port", type=port, default=9464, help="the port /metrics listens on")
+    where.add_argument(
+        "--db",
+        default="journey-serve.db",
+        metavar="FILE",
+        help="the SQLite history, kept across restarts",
+    )
+    where.add_argument(
+        "--location",
+        default="",
+        metavar="NAME",
+        help="where this serve probes from (a region): the `location` label",
+    )
+    when = parser.add_argument_group("schedules")
+    when.add_argument(
+        "--every",
+        type=seconds,
+        metavar="DURATION",
+        help="run every journey this often, whatever its schedule: says (default: the "
+        "journey's own, else 1m)",
+    )
+    when.add_argument(
+        "--cron",
+        metavar="EXPR",
+        type=cron,
+        help="run every journey on this cron expression (UTC), whatever its schedule: says",
+    )
+    when.add_argument(
+        "--jitter",
+        type=seconds,
+        metavar="DURATION",
+        help="move each fire by up to this much at random (default: a tenth of the interval, "
+        "at most 30s)",
+    )
+    bounds = parser.add_argument_group("bounds")
+    bounds.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="most http runs in flight at once; a fire beyond it is skipped, counted apart",
+    )
+    bounds.add_argument(
+        "--browser-concurrency",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="most browser runs in flight (queued on the one browser) at once",
+    )
+    bounds.add_argument(
+        "--grace",
+        type=seconds,
+        default=10.0,
+        metavar="DURATION",
+        help="how long SIGTERM waits for runs in flight before abandoning them",
+    )
+    slo = parser.add_argument_group("budgets")
+    slo.add_argument(
+        "--slo-window",
+        type=seconds,
+        default=30 * 86400.0,
+        metavar="DURATION",
+        help="the window compliance and error budgets are over",
+    )
+    slo.add_argument(
+        "--retention",
+        type=seconds,
+        default=35 * 86400.0,
+        metavar="DURATION",
+        help="how long results are kept in the history (at least the SLO window)",
+    )
+    slo.add_argument(
+        "--max-tenants",
+        type=positive_int,
+        default=50,
+        metavar="N",
+        help="distinct tenant labels at most; further tenants are labelled `other`",
+    )
+    browser_flags(parser)
+
+
+def port(text: str) -> int:
+    """A TCP port to listen on: 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
+
+def cron(text: str) -> str:
+    """A five-field crontab expression, checked as the journey files' `cron:` is."""
+    from runner.spec.schedule import check_cron
+
+    try:
+        check_cron(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _worker(parser: Parser) -> None:

@@ -64,6 +64,12 @@ def _canary(args: argparse.Namespace) -> ExitCode:
     return exit_code_of(canary_command(args))
 
 
+def _serve(args: argparse.Namespace) -> ExitCode:
+    from runner.commands.serve import serve_command
+
+    return VERDICT_EXIT[serve_command(args)]
+
+
 def _worker(args: argparse.Namespace) -> ExitCode:
     from runner.commands.worker import worker_command  # imports Locust (gevent) first
 
@@ -84,6 +90,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
     "worker": _worker,
     "report": _report,
     "demo-shop": _demo_shop,
+    "serve": _serve,
 }
 
 
@@ -120,7 +127,9 @@ def _apply_output_flags(args: argparse.Namespace) -> None:
     )
 
 
-LOOK_AT_STOPPING = frozenset({"run", "load", "worker"})  # commands that stop through the flag
+# commands that stop through the flag
+LOOK_AT_STOPPING = frozenset({"run", "load", "worker", "serve"})
+SERVERS = frozenset({"serve"})  # stopped as asked, they exit 0 (demo-shop's uvicorn does it)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -148,13 +157,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             errors.print(str(problem), markup=False)
         code = ExitCode.INVALID_INPUT
     except KeyboardInterrupt:
-        errors.print(f"journey: interrupted after {time.monotonic() - started:.1f}s")
-        code = ExitCode.INTERRUPTED
+        if args.command in SERVERS:  # stopped while starting: a server stops as asked, 0
+            code = ExitCode.OK
+        else:
+            errors.print(f"journey: interrupted after {time.monotonic() - started:.1f}s")
+            code = ExitCode.INTERRUPTED
     except Exception:
         traceback.print_exc()
         errors.print("journey: internal error, please report", markup=False)
         code = ExitCode.INTERNAL_ERROR
-    if stopping.requested() and code != ExitCode.INVALID_INPUT:
+    if stopping.requested() and code != ExitCode.INVALID_INPUT and args.command not in SERVERS:
         code = ExitCode.INTERRUPTED  # stopped after the work's last look at the flag: still 130
     if process:
         stopping.ending()  # a signal from here on, as Python exits: 130 at once, never -2

@@ -12,6 +12,7 @@ from runner.spec import load_journey_text, load_targets
 from runner.spec.browser import BrowserCapture, BrowserExpect, BrowserStep, BrowserUntil, Locate
 from runner.spec.data import DataFeeder
 from runner.spec.journey import Capture, Check, Expect, HttpRequest, HttpStep, Journey, Until
+from runner.spec.schedule import Schedule
 from runner.spec.slo import JourneySlo, Percentiles, StepSlo
 from runner.spec.target import Environment, TargetsFile
 from runner.spec.template import ENV_REF
@@ -33,6 +34,7 @@ MODELS: list[type[BaseModel]] = [
     BrowserCapture,
     BrowserUntil,
     DataFeeder,
+    Schedule,
     JourneySlo,
     StepSlo,
     Percentiles,

@@ -42,6 +42,7 @@ RANKS = {
     "runner.builder": 5,
     "runner.outputs": 6,
     "runner.outdir": 6,
+    "runner.serve": 6,  # journey serve: scheduler, history, budgets, /metrics
     "runner.commands": 7,
     "runner.cli": 8,
     "runner.arguments": 8,  # the command line's words, which cli.py parses with

@@ -54,7 +54,7 @@ from runner.spec.secrets import secret_values
 from runner.spec.target import Target, resolve_target
 from runner.spec.thresholds import run_bounds
 from runner.stopping import Stopping
-from runner.vocabulary import BEYOND_MARGIN, ERROR, HOLD, INTERRUPTED, WITHIN_MARGIN, RunVerdict
+from runner.vocabulary import BEYOND_MARGIN, ERROR, INTERRUPTED, WITHIN_MARGIN, RunVerdict
 
 ARMS = ("baseline", "candidate")
 
@@ -189,10 +189,8 @@ def _canary(
                     console.print(
                         _progress(look, plan, batch, metrics), markup=False, highlight=False
                     )
-                if decision.verdict is not None:
+                if decision.verdict is not None:  # always, once cut short: decide holds then
                     verdict, reasons = decision.verdict, list(decision.reasons)
-                elif cut:  # pragma: no cover - decide holds whenever it is cut short
-                    verdict, reasons = HOLD, [cut]
         except KeyboardInterrupt:
             verdict, reasons = INTERRUPTED, [stopping.reason or "stopped"]
     if stopping.requested() and verdict not in (ERROR,):

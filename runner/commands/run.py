@@ -3,6 +3,7 @@
 Whatever happens mid-run (a failing target, Ctrl-C, SIGTERM), what was measured is judged
 and written: outputs are produced after the loop, from the tallies, in every case. The values
 of `record: true` captures are the exception: they go to captures.jsonl as each run ends.
+With `--push-to`, the same metrics then go to a Pushgateway, once, after the summary.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import argparse
 import contextlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, cast
 
 from rich.console import Console
 
@@ -24,9 +27,10 @@ from runner.engines.probe import ProbeOptions, ProbeRound, pairs_of
 from runner.errors import Problem, SpecError
 from runner.outdir import plan_out_dir
 from runner.outputs.captures import CAPTURES_FILE, CapturesFile
-from runner.outputs.console import print_summary, stdout_console
+from runner.outputs.console import RedactingWriter, print_summary, stdout_console
 from runner.outputs.files import write_outputs
 from runner.outputs.progress import Progress, RunCounter
+from runner.outputs.pushgateway import DEFAULT_JOB, push_document
 from runner.redact import Redactor
 from runner.results import Engine, JourneyRun, JourneyTally
 from runner.slo import judge_runs, run_verdict
@@ -156,7 +160,23 @@ def _run(args: argparse.Namespace, console: Console | None, stopping: Stopping) 
     write_outputs(document, out_dir, redactor)
     out.publish()  # reports/latest moves only now that the outputs are there
     print_summary(document, console, str(out_dir), quiet=getattr(args, "quiet", False))
+    if push_to := getattr(args, "push_to", None):
+        _push(document, push_to, getattr(args, "push_job", DEFAULT_JOB), redactor)
     return document
+
+
+def _push(document: ResultsDocument, url: str, job: str, redactor: Redactor) -> None:
+    """`--push-to`: the run's metrics to a Pushgateway, once, whatever the verdict.
+
+    Interrupted (130) and errored (3) runs push too: what was measured is what the Pushgateway
+    should hold. A failed push is one line on stderr and leaves the exit code the verdict's:
+    the alert on `push_time_seconds` going stale catches a probe whose pushes stopped.
+    """
+    reason = push_document(document, url, job=job, redactor=redactor)
+    if reason is not None:
+        stderr = cast(IO[str], RedactingWriter(sys.stderr, redactor))
+        errors = Console(file=stderr, highlight=False, soft_wrap=True)
+        errors.print(f"journey: could not push to {url}: {reason}", markup=False)
 
 
 def planned_runs(args: argparse.Namespace, flows: int) -> int:

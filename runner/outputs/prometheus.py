@@ -2,9 +2,11 @@
 
 Rendered from the results document only, like every output, through prometheus_client: one
 fresh `CollectorRegistry` per call holding one collector that reads the document, so nothing
-leaks between runs and no process-global registry is touched. Metrics are built as metric
-families, not `Counter` or `Histogram` objects, so they carry the document's exact totals and
-no `_created` series (a file of totals has no creation time worth scraping).
+leaks between runs and no process-global registry is touched; `registry_of` hands that
+registry to `journey run --push-to` (runner/outputs/pushgateway.py), so a Pushgateway gets the
+very families of the file. Metrics are built as metric families, not `Counter` or `Histogram`
+objects, so they carry the document's exact totals and no `_created` series (a file of totals
+has no creation time worth scraping).
 
 Names follow the exposition conventions and `promtool check metrics`: base units (`_seconds`),
 `_total` for counters, ratios as 0 to 1, `_timestamp_seconds` for Unix times. Latency and
@@ -61,9 +63,19 @@ def render_prometheus(document: ResultsDocument) -> str:
     ValueError when a journey's buckets hold fewer counts than bounds (a malformed document):
     a histogram cannot be guessed.
     """
+    return generate_latest(registry_of(document)).decode("utf-8")
+
+
+def registry_of(document: ResultsDocument) -> CollectorRegistry:
+    """A fresh registry holding the document's families, which metrics.prom renders.
+
+    For a consumer that takes a registry rather than text (`push_to_gateway`); the families are
+    read from the document when the registry is collected, with the errors `render_prometheus`
+    lists. Nothing is scrubbed here: whoever sends or writes the text scrubs it.
+    """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ResultsCollector(document))
-    return generate_latest(registry).decode("utf-8")
+    return registry
 
 
 def write_prometheus(document: ResultsDocument, path: Path, redactor: Redactor) -> None:

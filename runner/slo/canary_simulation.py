@@ -109,8 +109,7 @@ def simulate(
     the looks where it disagrees with the decision (a test asserts none).
     """
     rng = np.random.default_rng(seed)
-    judge = FamilyJudge(plan, family)  # for its level; each canary gets its own below
-    fixed_z = float(stats.norm.isf(judge.level))
+    fixed_z = float(stats.norm.isf(plan.alpha / len(family)))  # the family's α/m
     kayenta_z = float(stats.norm.isf((1.0 - KAYENTA_CONFIDENCE) / 2.0))
     latency = [spec for spec in family if not spec.counts]
     tally = Tally()

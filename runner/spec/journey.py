@@ -27,6 +27,7 @@ from runner.spec.browser import Until as Until  # re-exported: http steps poll w
 from runner.spec.data import DataFeeder
 from runner.spec.literals import check_regex, check_url
 from runner.spec.recording import UNRECORDABLE_HEADERS, password_field
+from runner.spec.schedule import Schedule
 from runner.spec.slo import JourneySlo
 from runner.spec.units import Duration
 from runner.spec.urlmatch import UrlPattern
@@ -302,6 +303,7 @@ class Journey(BaseModel):
     vars: dict[str, Any] = {}
     data: dict[str, DataFeeder] = {}
     timeout: Duration = 60.0  # a whole run's budget: a hung page fails the run, never the tool
+    schedule: Schedule | None = None  # when `journey serve` runs it (runner/spec/schedule.py)
     http: list[HttpStep] = []
     browser: list[BrowserStep] = []
 

@@ -12,13 +12,13 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _RATIO = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(%)?\s*")
 
 
 def parse_duration(value: object) -> float:
-    """Return seconds for `"1500ms"`, `"4s"`, `"2m"`, `"1h"`, or a bare number of seconds.
+    """Return seconds for `"1500ms"`, `"4s"`, `"2m"`, `"1h"`, `"30d"`, or a bare number of seconds.
 
     Raises ValueError with a user-facing message for anything else, negatives included.
     """
@@ -32,7 +32,9 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"expected a duration such as 500ms, 4s or 2m, got {_cut(value)}")
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"expected a non-negative duration, got {_cut(value)}")
-    return seconds
+    # to the nanosecond: 700ms is 0.7, not 0.7000000000000001, so that a histogram's bound at
+    # the threshold reads le="0.7", the bucket a rule written from the journey file selects
+    return round(seconds, 9)
 
 
 def parse_ratio(value: object) -> float:

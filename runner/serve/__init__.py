@@ -1,0 +1,1 @@
+"""`journey serve`: scheduled probes, their SQLite history, budgets, burn rates and /metrics."""

@@ -1,0 +1,120 @@
+"""serve's /metrics families: documented as served, bounded, exact at the SLO's thresholds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
+
+from runner.commands.serve import tenant_labels
+from runner.results import JourneyRun, StepResult
+from runner.serve.budget import BURN_WINDOWS, Budget
+from runner.serve.metrics import LABELS, ServeCollector, ServeState, exposition
+from runner.serve.series import Series
+from runner.serve.slis import slis_of
+from runner.serve.tallies import Buckets, Tallies
+from runner.spec import load_journey_text
+from runner.spec.target import Target
+
+ROOT = Path(__file__).resolve().parents[2]
+ROW = re.compile(r"^\| `(journey_\w+)` \| (\w+) \| ([^|]*) \|", re.MULTILINE)
+T0 = 1_800_000_000.0
+JOURNEY = """\
+journey: pay
+slo: {success: 99.5%, latency: {p95: 1500ms}, steps: {charge: {p95: 700ms}}}
+http:
+  - name: charge
+    request: {url: /pay}
+"""
+
+
+def rendered(runs: list[JourneyRun], budgets: list[Budget]) -> str:
+    journey = load_journey_text(JOURNEY, path="pay.yaml").spec
+    series = Series("pay", "http", "prod", "", "web")
+    tallies = Tallies()
+    tallies.keep([(series, journey)])
+    for run in runs:
+        tallies.add_run(series, run, recheck=False)
+    tallies.add_skip(series, "bound")
+    state = ServeState({"http": 1}, {"http": 8}, {"http": Buckets((0.01, 0.1))}, T0)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServeCollector(tallies, lambda: budgets, lambda: state, location="eu"))
+    return exposition(registry).decode()
+
+
+def run_of(duration: float, outcome: str = "passed") -> JourneyRun:
+    step = StepResult("pay", "charge", "http", outcome, T0, duration)  # type: ignore[arg-type]
+    return JourneyRun("pay", "http", 0, T0, duration, (step,))
+
+
+def budget(burn: dict[str, float | None]) -> Budget:
+    journey = load_journey_text(JOURNEY, path="pay.yaml").spec
+    sli = slis_of(journey, "http")[0]
+    series = Series("pay", "http", "prod", "", "web")
+    events = {window: 0 if rate is None else 10 for window, rate in burn.items()}
+    return Budget(series, sli, 30 * 86400.0, 9, 10, 0.9, -19.0, burn, events)
+
+
+def test_every_family_is_documented_with_its_type_and_extra_labels() -> None:
+    text = (ROOT / "docs" / "metrics.md").read_text().split("\n## journey serve\n")[1]
+    text = text.split("\n## ")[0]
+    documented = {
+        name: (kind, set(re.findall(r"`(\w+)`", labels)) - {"busy", "bound", "missed"})
+        for name, kind, labels in ROW.findall(text)
+    }
+    burn: dict[str, float | None] = dict.fromkeys(BURN_WINDOWS, 2.0)
+    served = {}
+    for family in text_string_to_metric_families(rendered([run_of(0.2)], [budget(burn)])):
+        for sample in family.samples:
+            if sample.name.endswith(("_bucket", "_count", "_sum")) and family.type == "histogram":
+                name = family.name
+            else:
+                name = sample.name
+            extra = set(sample.labels) - set(LABELS) - {"le"}
+            served[name] = (family.type, extra)
+    for name, (kind, extra) in served.items():
+        assert name in documented, f"{name} is served but not in docs/metrics.md"
+        doc_kind, doc_labels = documented[name]
+        assert doc_kind == kind, name
+        assert extra <= doc_labels, (name, extra, doc_labels)
+    # the journey here has no until: step, so no freshness histogram: documented, not served
+    assert set(documented) - set(served) == {"journey_freshness_seconds"}
+
+
+def test_buckets_hold_the_slo_thresholds_and_count_a_sample_at_a_bound_within_it() -> None:
+    text = rendered([run_of(0.7), run_of(0.71), run_of(1.5), run_of(2.0, "failed")], [])
+    bounds = {
+        (s.labels.get("step", ""), s.labels["le"]): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name.endswith("_bucket") and s.labels.get("journey") == "pay"
+    }
+    assert bounds[("charge", "0.7")] == 1  # 0.7 s is within a 700 ms bound, as the SLO reads it
+    assert bounds[("charge", "1.0")] == 2
+    assert bounds[("", "1.5")] == 3  # the journey's 1500 ms bound, exact
+    assert bounds[("", "+Inf")] == 4  # the failed run is a latency sample too
+    assert 'result="failure"' in text and 'location="eu"' in text
+
+
+def test_a_window_without_events_has_no_burn_rate_series() -> None:
+    burn: dict[str, float | None] = {"5m": None, "1h": 3.0}
+    text = rendered([], [budget(burn)])
+    windows = re.findall(r'journey_slo_burn_rate\{[^}]*window="(\w+)"', text)
+    assert windows == ["1h"]
+
+
+def test_tenants_beyond_the_cap_are_labelled_other() -> None:
+    targets = [Target(f"t{i}", {"api": "http://x.test"}, tenant=f"acme{i}") for i in range(4)]
+    targets.append(Target("shared", {"api": "http://y.test"}, tenant="acme0"))
+    targets.append(Target("none", {"api": "http://z.test"}))
+    labels = tenant_labels(targets, cap=2)
+    assert labels == {
+        "t0": "acme0",
+        "t1": "acme1",
+        "t2": "other",
+        "t3": "other",
+        "shared": "acme0",
+        "none": "",
+    }
