@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from runner.commands.serve import tenant_labels
@@ -118,3 +119,26 @@ def test_tenants_beyond_the_cap_are_labelled_other() -> None:
         "shared": "acme0",
         "none": "",
     }
+
+
+def test_the_fast_exposition_holds_the_samples_generate_latest_writes() -> None:
+    journey = load_journey_text(JOURNEY, path="pay.yaml").spec
+    odd = Series("pay", "http", 'shop "eu"\\main', "line\nbreak", "web")
+    tallies = Tallies()
+    tallies.keep([(odd, journey)])
+    tallies.add_run(odd, run_of(0.3), recheck=False)
+    state = ServeState({"http": 0}, {"http": 8}, {}, None)
+    burn: dict[str, float | None] = {"5m": math.inf, "1h": 0.25}
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServeCollector(tallies, lambda: [budget(burn)], lambda: state))
+
+    def samples(text: str) -> list[tuple[str, str, tuple[tuple[str, str], ...], float]]:
+        return sorted(
+            (f.type, s.name, tuple(sorted(s.labels.items())), s.value)
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+        )
+
+    fast = exposition(registry).decode()
+    assert samples(fast) == samples(generate_latest(registry).decode())
+    assert 'target="shop \\"eu\\"\\\\main"' in fast and 'tenant="line\\nbreak"' in fast
