@@ -14,6 +14,7 @@ set metrics.prom uses, so a burn-rate rule reads the bucket at the threshold exa
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class SeriesTally:
     step_latency: dict[str, Buckets] = field(init=False)
     last_run: float | None = None
     last_success: float | None = None
+    version: int = 0  # Tallies' stamp of its last change: a scrape re-renders changed series only
 
     @classmethod
     def of(cls, journey: Journey, engine: str) -> SeriesTally:
@@ -119,6 +121,7 @@ class SeriesTally:
         twin.freshness = self.freshness.copy() if self.freshness is not None else None
         twin.step_latency = {name: b.copy() for name, b in self.step_latency.items()}
         twin.last_run, twin.last_success = self.last_run, self.last_success
+        twin.version = self.version
         return twin
 
 
@@ -128,6 +131,8 @@ class Tallies:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._series: dict[Series, SeriesTally] = {}
+        self._copies: dict[Series, SeriesTally] = {}  # the last snapshot's, by version
+        self._stamps = itertools.count(1)  # versions unique across series and resets
 
     def keep(self, wanted: Iterable[tuple[Series, Journey]]) -> None:
         """Track exactly these series: new ones start at zero, kept ones keep their counts.
@@ -140,8 +145,12 @@ class Tallies:
             for series, journey in wanted:
                 tally = SeriesTally.of(journey, series.engine)
                 old = self._series.get(series)
-                same = old is not None and (old.steps, old.bounds) == (tally.steps, tally.bounds)
-                fresh[series] = old if same and old is not None else tally
+                same = old is not None and _shape(old) == _shape(tally)
+                if old is not None and same:
+                    fresh[series] = old
+                else:
+                    tally.version = next(self._stamps)
+                    fresh[series] = tally
             self._series = fresh
 
     def seed_times(
@@ -152,20 +161,38 @@ class Tallies:
             tally = self._series.get(series)
             if tally is not None:
                 tally.last_run, tally.last_success = last_run, last_success
+                tally.version = next(self._stamps)
 
     def add_run(self, series: Series, run: JourneyRun, *, recheck: bool) -> None:
         with self._lock:
             tally = self._series.get(series)
             if tally is not None:
                 tally.add(run, recheck=recheck)
+                tally.version = next(self._stamps)
 
     def add_skip(self, series: Series, reason: str) -> None:
         with self._lock:
             tally = self._series.get(series)
             if tally is not None:
                 tally.skipped[reason] = tally.skipped.get(reason, 0) + 1
+                tally.version = next(self._stamps)
 
     def snapshot(self) -> dict[Series, SeriesTally]:
-        """A consistent copy, for one scrape."""
+        """A consistent copy, for one scrape: series unchanged since the last one are not copied.
+
+        The copies are shared between snapshots: callers must not change them.
+        """
         with self._lock:
-            return {series: tally.copy() for series, tally in self._series.items()}
+            copies = {}
+            for series, tally in self._series.items():
+                copy = self._copies.get(series)
+                if copy is None or copy.version != tally.version:
+                    copy = tally.copy()
+                copies[series] = copy
+            self._copies = copies
+            return dict(copies)
+
+
+def _shape(tally: SeriesTally) -> tuple[object, ...]:
+    """What a tally's families look like: a reload that changes it starts the series afresh."""
+    return tally.steps, tally.bounds, tally.freshness is None

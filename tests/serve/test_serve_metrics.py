@@ -58,6 +58,15 @@ def budget(burn: dict[str, float | None]) -> Budget:
     return Budget(series, sli, 30 * 86400.0, 9, 10, 0.9, -19.0, burn, events)
 
 
+def parsed(text: str) -> list[tuple[str, str, tuple[tuple[str, str], ...], float]]:
+    """Every sample with its family's type, in a stable order: what Prometheus reads."""
+    return sorted(
+        (f.type, s.name, tuple(sorted(s.labels.items())), s.value)
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    )
+
+
 def test_every_family_is_documented_with_its_type_and_extra_labels() -> None:
     text = (ROOT / "docs" / "metrics.md").read_text().split("\n## journey serve\n")[1]
     text = text.split("\n## ")[0]
@@ -132,13 +141,36 @@ def test_the_fast_exposition_holds_the_samples_generate_latest_writes() -> None:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ServeCollector(tallies, lambda: [budget(burn)], lambda: state))
 
-    def samples(text: str) -> list[tuple[str, str, tuple[tuple[str, str], ...], float]]:
-        return sorted(
-            (f.type, s.name, tuple(sorted(s.labels.items())), s.value)
+    fast = exposition(registry).decode()
+    assert parsed(fast) == parsed(generate_latest(registry).decode())
+    assert 'target="shop \\"eu\\"\\\\main"' in fast and 'tenant="line\\nbreak"' in fast
+
+
+def test_a_scrape_after_a_run_or_a_new_budget_shows_it_though_unchanged_series_are_cached() -> None:
+    journey = load_journey_text(JOURNEY, path="pay.yaml").spec
+    first, second = (Series(name, "http", "prod", "", "web") for name in ("pay", "pay2"))
+    tallies = Tallies()
+    tallies.keep([(first, journey), (second, journey)])
+    burns: list[Budget] = [budget({"1h": 1.0})]
+    state = ServeState({"http": 0}, {"http": 8}, {}, None)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServeCollector(tallies, lambda: burns, lambda: state))
+
+    def runs(text: str, journey: str) -> float:
+        found = [
+            s.value
             for f in text_string_to_metric_families(text)
             for s in f.samples
-        )
+            if s.name == "journey_runs_total" and s.labels["journey"] == journey
+        ]
+        return sum(found)
 
-    fast = exposition(registry).decode()
-    assert samples(fast) == samples(generate_latest(registry).decode())
-    assert 'target="shop \\"eu\\"\\\\main"' in fast and 'tenant="line\\nbreak"' in fast
+    before = exposition(registry).decode()
+    assert runs(before, "pay") == runs(before, "pay2") == 0
+    tallies.add_run(second, run_of(0.2), recheck=False)
+    burns[0] = budget({"1h": 7.5})
+    after = exposition(registry).decode()
+    assert (runs(after, "pay"), runs(after, "pay2")) == (0, 1)
+    assert 'window="1h"} 7.5' in after
+    assert after.count("# TYPE journey_runs_total counter") == 1
+    assert parsed(after) == parsed(generate_latest(registry).decode())
