@@ -213,10 +213,25 @@ def _target(parser: Parser) -> None:
         metavar="URL|NAME",
         help=f"a base URL, or an environment of the targets file (default: ${TARGET_ENV})",
     )
+    targets_flag(parser)
+
+
+def targets_flag(parser: argparse.ArgumentParser) -> None:
+    """`--targets FILE`, which every command that takes a NAME for a target takes alike."""
     parser.add_argument(
         "--targets",
         metavar="FILE",
         help="the targets file a NAME is looked up in (default: targets.yaml)",
+    )
+
+
+def selection_flags(parser: argparse.ArgumentParser, engine: str, engine_help: str) -> None:
+    """`--engine` (defaulting to `engine`) and `--tag`, which `canary` and `serve` take."""
+    parser.add_argument(
+        "--engine", choices=["http", "browser", "all"], default=engine, help=engine_help
+    )
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="T", help="only journeys tagged T"
     )
 
 
@@ -380,19 +395,9 @@ def _canary(parser: Parser) -> None:
             help=f"{what}: a base URL, or an environment of the targets file (an arm chosen "
             "by a header or cookie on the same URL is an environment with that header)",
         )
-    parser.add_argument(
-        "--targets",
-        metavar="FILE",
-        help="the targets file a NAME is looked up in (default: targets.yaml)",
-    )
-    parser.add_argument(
-        "--engine",
-        choices=["http", "browser", "all"],
-        default="http",
-        help="which flows to compare (browser canaries are slow: 12 × 75 runs per arm)",
-    )
-    parser.add_argument(
-        "--tag", action="append", default=[], metavar="T", help="only journeys tagged T"
+    targets_flag(parser)
+    selection_flags(
+        parser, "http", "which flows to compare (browser canaries are slow: 12 × 75 runs per arm)"
     )
     plan = parser.add_argument_group("the plan")
     plan.add_argument("--looks", type=positive_int, default=12, metavar="K", help="planned looks")
@@ -572,20 +577,8 @@ def _serve(parser: Parser) -> None:
         help="a base URL, or an environment of the targets file; repeat it to probe several "
         f"(tenants, regions) side by side (default: ${TARGET_ENV})",
     )
-    parser.add_argument(
-        "--targets",
-        metavar="FILE",
-        help="the targets file a NAME is looked up in (default: targets.yaml)",
-    )
-    parser.add_argument(
-        "--engine",
-        choices=["http", "browser", "all"],
-        default="all",
-        help="which flows to probe, where a journey has them",
-    )
-    parser.add_argument(
-        "--tag", action="append", default=[], metavar="TAG", help="only journeys with this tag"
-    )
+    targets_flag(parser)
+    selection_flags(parser, "all", "which flows to probe, where a journey has them")
     where = parser.add_argument_group("where")
     where.add_argument("--host", default="127.0.0.1", help="the address /metrics listens on")
     where.add_argument("--port", type=port, default=9464, help="the port /metrics listens on")
