@@ -59,6 +59,12 @@ examples:
   journey serve journeys/ --target prod-eu --target prod-us --targets targets.yaml \\
       --host 0.0.0.0 --db /var/lib/journey/serve.db --location eu-west-1
   journey serve journeys/checkout.yaml --target staging --every 30s --engine http""",
+    "rules": """\
+examples:
+  journey rules journeys/ --out deploy/rules/journey-rules.yaml
+  journey rules journeys/ --quorum 2 --serve-url 'http://journey-serve.{{ $labels.location }}:9464'
+  journey rules journeys/ --push-period 15m --push-job checkout-probe > pushed-rules.yaml
+  journey rules journeys/checkout.yaml --format openslo""",
     "worker": """\
 examples:
   journey worker --master-host master.internal""",
@@ -91,6 +97,11 @@ DESCRIPTIONS = {
     "against one or more targets side by side; keep every result in SQLite; export counters, "
     "histograms, SLO compliance, error budgets and burn rates at /metrics for Prometheus; "
     "serve a status page at / and /healthz. SIGHUP reloads the journey files.",
+    "rules": "Write Prometheus recording and alerting rules from the journeys' SLOs, over the "
+    "series `journey serve` exports: multiwindow, multi-burn-rate alerts (page at 14.4x over "
+    "1h and 5m and at 6x over 6h and 30m, ticket at 3x over 1d and 2h and at 1x over 3d and "
+    "6h, for a 30-day window), and alerts for probes absent, stale or skipping runs; or the "
+    "SLOs as OpenSLO v1 documents. Sends nothing.",
     "worker": "A load worker for `journey load --master` on another host: it receives the "
     "spec from the master and generates its share of the load until the master ends.",
     "report": "Re-render every output of a past run from its results.json and exit with the "
@@ -152,6 +163,7 @@ def build_parser() -> Parser:
     _load(_command(commands, "load", "a load rehearsal of a profile on Locust"))
     _canary(_command(commands, "canary", "baseline against candidate: promote, hold or roll back"))
     _serve(_command(commands, "serve", "scheduled probes: /metrics, budgets and burn rates"))
+    _rules(_command(commands, "rules", "Prometheus burn-rate rules or OpenSLO from the SLOs"))
     _worker(_command(commands, "worker", "a load worker for a `journey load --master`"))
     _report(_command(commands, "report", "re-render the outputs of a results.json"))
     _demo_shop(_command(commands, "demo-shop", "run the embedded demo shop"))
@@ -660,6 +672,59 @@ def _serve(parser: Parser) -> None:
         help="distinct tenant labels at most; further tenants are labelled `other`",
     )
     browser_flags(parser)
+
+
+def _rules(parser: Parser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="journey files, or folders of them"
+    )
+    parser.add_argument("--out", metavar="FILE", help="the file to write (default: stdout)")
+    parser.add_argument(
+        "--format",
+        choices=["prometheus", "openslo"],
+        default="prometheus",
+        help="a Prometheus rule file, or OpenSLO v1 documents",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["http", "browser", "all"],
+        default="all",
+        help="which flows' series to alert on: those `journey serve --engine` probes",
+    )
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="TAG", help="only journeys with this tag"
+    )
+    parser.add_argument(
+        "--window",
+        type=seconds,
+        default="30d",
+        metavar="DURATION",
+        help="the SLO window the error budget is over; the burn factors scale with it",
+    )
+    parser.add_argument(
+        "--serve-url",
+        default="http://journey-serve:9464",
+        metavar="URL",
+        help="serve's page, which alerts link to (may use {{ $labels.location }})",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=positive_int,
+        metavar="N",
+        help="page only when at least N locations burn at once (default: each location pages)",
+    )
+    parser.add_argument(
+        "--push-period",
+        type=seconds,
+        metavar="DURATION",
+        help="also alert on one-shot probes pushed this often to a Pushgateway (default: none)",
+    )
+    parser.add_argument(
+        "--push-job",
+        default="journey",
+        metavar="NAME",
+        help="the pushed probes' job, as `journey run --push-job` gives it",
+    )
 
 
 def port(text: str) -> int:

@@ -70,6 +70,12 @@ def _serve(args: argparse.Namespace) -> ExitCode:
     return VERDICT_EXIT[serve_command(args)]
 
 
+def _rules(args: argparse.Namespace) -> ExitCode:
+    from runner.commands.rules import rules_command
+
+    return VERDICT_EXIT[rules_command(args)]
+
+
 def _worker(args: argparse.Namespace) -> ExitCode:
     from runner.commands.worker import worker_command  # imports Locust (gevent) first
 
@@ -91,6 +97,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
     "report": _report,
     "demo-shop": _demo_shop,
     "serve": _serve,
+    "rules": _rules,
 }
 
 

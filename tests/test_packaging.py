@@ -43,4 +43,4 @@ def test_every_manifest_runs_commands_the_cli_accepts() -> None:
                 for flag in flags:
                     assert flag in done.stdout, (path, flag)
                 checked.append(command)
-    assert sorted(checked) == ["load", "run", "worker"]
+    assert sorted(checked) == ["load", "run", "serve", "worker"]

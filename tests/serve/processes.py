@@ -7,6 +7,7 @@ then SIGKILL after a bound), so a failing test never leaves one behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -113,17 +114,25 @@ class PrometheusServer:
 
 
 @contextlib.contextmanager
-def running_prometheus(scrape: Sequence[str], workdir: Path) -> Iterator[PrometheusServer]:
-    """Prometheus scraping `scrape` (host:port) every second, its data in `workdir`."""
+def running_prometheus(
+    scrape: Sequence[str], workdir: Path, *, rule_files: Sequence[Path] = ()
+) -> Iterator[PrometheusServer]:
+    """Prometheus scraping `scrape` (host:port) every second, its data in `workdir`.
+
+    `rule_files` are loaded and evaluated every second too (a rule file Prometheus refuses
+    stops it from starting, which fails the test with its log).
+    """
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.fail("prometheus not found: `make test` installs it (apt-get install prometheus)")
     port = free_port()
     config = workdir / "prometheus.yml"
     targets = ", ".join(f'"{t}"' for t in scrape)
+    rules = "".join(f"  - {json.dumps(str(path))}\n" for path in rule_files)
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        "scrape_configs:\n"
+        + (f"rule_files:\n{rules}" if rules else "")
+        + "scrape_configs:\n"
         f"  - job_name: journey\n    static_configs: [{{targets: [{targets}]}}]\n",
         encoding="utf-8",
     )
