@@ -58,18 +58,17 @@ def serve_command(args: argparse.Namespace) -> RunVerdict:
         raise SpecError([Problem("--retention", 1, 1, ("retention",), message)])
     override = _override(args)
 
+    secrets = Secrets(targets)
+
     def load_probes() -> list[Probe]:
         journeys = select_journeys(load_journeys(args.paths), args.tag, engines)
         for target in targets:
             check_secret_origins(journeys, target)  # before anything is sent: exit 2
+        secrets.learn(journeys)  # a journey added by SIGHUP may bring an ${ENV} secret
         return probes_of(journeys, targets, tenants, engines, override, args.jitter)
 
     probes = load_probes()
     journeys = list({id(p.journey): p.journey for p in probes}.values())
-    secrets: set[str] = set()
-    for target in targets:
-        secrets |= secret_values(journeys, target)
-    redactor = Redactor(secrets)
     history = _history(args)
     tallies = Tallies()
     with tempfile.TemporaryDirectory(prefix="journey-serve-") as scratch:
@@ -78,7 +77,7 @@ def serve_command(args: argparse.Namespace) -> RunVerdict:
             stopping=stopping,
             browser=BrowserOptions(
                 artefacts=Path(scratch) / "artefacts",
-                scrub=redactor.scrub,
+                scrub=secrets.scrub,
                 browser_path=args.browser_path,
                 trace=False,  # nothing keeps a serve's traces; a failure's reason is kept
             ),
@@ -91,7 +90,7 @@ def serve_command(args: argparse.Namespace) -> RunVerdict:
                 history,
                 tallies,
                 limits={e: n for e, n in limits.items() if e in probe_round.engines},
-                scrub=redactor.scrub,
+                scrub=secrets.scrub,
             )
 
             def reload_probes() -> list[Probe]:
@@ -121,6 +120,27 @@ def serve_command(args: argparse.Namespace) -> RunVerdict:
                 message = f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
                 raise SpecError([Problem("--port", 1, 1, ("port",), message)]) from None
     return PASS
+
+
+class Secrets:
+    """What serve scrubs from everything it keeps: the secrets of the journeys it probes now.
+
+    Learnt again at every load, so a journey added by SIGHUP with a new `${ENV}` secret is
+    scrubbed from its first failure's reason, as one probed from the start is.
+    """
+
+    def __init__(self, targets: list[Target]) -> None:
+        self._targets = targets
+        self._redactor = Redactor()
+
+    def learn(self, journeys: list[LoadedJourney]) -> None:
+        values: set[str] = set()
+        for target in self._targets:
+            values |= secret_values(journeys, target)
+        self._redactor = Redactor(values)
+
+    def scrub(self, text: str) -> str:
+        return self._redactor.scrub(text)
 
 
 def probes_of(

@@ -22,6 +22,7 @@ from typing import Literal
 
 from prometheus_client.utils import floatToGoString
 
+from runner.serve.budget import BURN_WINDOWS
 from runner.serve.slis import Sli
 from runner.spec.journey import Journey
 from runner.spec.thresholds import journey_bounds
@@ -29,16 +30,9 @@ from runner.vocabulary import Engine
 
 BY = "journey, engine, target, tenant, location"  # what tells one probe's series apart
 
-# The windows recording rules keep, short to long: those of the four alert pairs below.
-WINDOWS: dict[str, float] = {
-    "5m": 300.0,
-    "30m": 1800.0,
-    "1h": 3600.0,
-    "2h": 7200.0,
-    "6h": 21600.0,
-    "1d": 86400.0,
-    "3d": 259200.0,
-}
+# The windows recording rules keep, short to long: those of the four alert pairs below, the
+# same windows serve exports its burn-rate gauges for.
+WINDOWS: dict[str, float] = BURN_WINDOWS
 DEFAULT_WINDOW_S = 30 * 86400.0  # the SLO window the SRE workbook's factors are for
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-
-from runner.serve.metrics import exposition
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +27,12 @@ class Health:
 
 
 def create_app(
-    registry: CollectorRegistry, page: Callable[[], str], health: Callable[[], Health]
+    metrics: Callable[[], bytes], page: Callable[[], str], health: Callable[[], Health]
 ) -> Starlette:
     """The app: three read-only routes, plain functions run in Starlette's thread pool."""
 
-    def metrics(request: Request) -> Response:
-        return Response(exposition(registry), media_type=CONTENT_TYPE_LATEST)
+    def exposition(request: Request) -> Response:
+        return Response(metrics(), media_type=CONTENT_TYPE_LATEST)
 
     def healthz(request: Request) -> Response:
         state = health()
@@ -45,7 +43,7 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/metrics", metrics),
+            Route("/metrics", exposition),
             Route("/healthz", healthz),
             Route("/", index),
         ]

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
-from prometheus_client import CollectorRegistry
 
 from runner.serve.app import Health, create_app
 from runner.serve.budget import Budget, budgets
@@ -97,9 +96,8 @@ class Daemon:
         self.options = options
         self.board = BudgetBoard(history, options.slo_window_s)
         self.started = time.time()
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(
-            ServeCollector(tallies, self.board.latest, self._state, location=options.location)
+        self.collector = ServeCollector(
+            tallies, self.board.latest, self._state, location=options.location
         )
         self._reload = threading.Event()
         self._done = threading.Event()
@@ -118,7 +116,7 @@ class Daemon:
             refresher.start()
             server = uvicorn.Server(
                 uvicorn.Config(
-                    create_app(self.registry, self._page, self._health),
+                    create_app(self.collector.render, self._page, self._health),
                     log_level="warning",
                     access_log=False,
                     lifespan="off",

@@ -15,8 +15,6 @@ raises ValueError.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from prometheus_client.core import Metric
 from prometheus_client.utils import floatToGoString
 
@@ -62,12 +60,6 @@ class Writer:
                 value = self._values[sample.value] = floatToGoString(sample.value)  # type: ignore[no-untyped-call]
             out.append(f"{sample.name}{braces} {value}\n")
         return "".join(out)
-
-
-def render(metrics: Iterable[Metric]) -> bytes:
-    """The Prometheus text format (version 0.0.4) of `metrics`."""
-    writer = Writer()
-    return "".join(writer.header(m) + writer.samples(m) for m in metrics).encode("utf-8")
 
 
 def _escape(value: str) -> str:

@@ -21,7 +21,6 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -32,7 +31,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from runner.serve.budget import Budget
-from runner.serve.exposition import Writer, render
+from runner.serve.exposition import Writer
 from runner.serve.series import Series
 from runner.serve.tallies import Buckets, SeriesTally, Tallies
 
@@ -308,15 +307,3 @@ def _histogram(buckets: Buckets) -> tuple[list[tuple[str, float]], float]:
     pairs = [(floatToGoString(le), float(n)) for le, n in buckets.cumulative()]  # type: ignore[no-untyped-call]
     pairs.append(("+Inf", float(buckets.total)))
     return pairs, buckets.sum if math.isfinite(buckets.sum) else 0.0
-
-
-def exposition(registry: CollectorRegistry) -> bytes:
-    """The text format of everything `registry` holds, a ServeCollector's through its cache.
-
-    runner/serve/exposition.py says why not prometheus_client's `generate_latest` (the same
-    samples, slower).
-    """
-    collectors = list(registry._collector_to_names)  # registry has no public list of them
-    if len(collectors) == 1 and isinstance(collectors[0], ServeCollector):
-        return collectors[0].render()
-    return render(registry.collect())

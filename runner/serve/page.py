@@ -63,7 +63,9 @@ def probe_view(
     if last is not None:
         passing = last.outcome == "passed"
         streak = list(itertools.takewhile(lambda r: (r.outcome == "passed") == passing, recent))
-        since = _when(streak[-1].ended)  # as far back as the strip shows
+        since = _when(streak[-1].ended)
+        if len(streak) == STRIP_RUNS:  # the strip's oldest run: it may have begun earlier
+            since = f"at least {since}"
     return ProbeView(
         anchor=anchor_of(series),
         series=series,

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from runner.commands.serve import tenant_labels
 from runner.results import JourneyRun, StepResult
 from runner.serve.budget import BURN_WINDOWS, Budget
-from runner.serve.metrics import LABELS, ServeCollector, ServeState, exposition
+from runner.serve.metrics import LABELS, ServeCollector, ServeState
 from runner.serve.series import Series
 from runner.serve.slis import slis_of
 from runner.serve.tallies import Buckets, Tallies
@@ -40,9 +40,8 @@ def rendered(runs: list[JourneyRun], budgets: list[Budget]) -> str:
         tallies.add_run(series, run, recheck=False)
     tallies.add_skip(series, "bound")
     state = ServeState({"http": 1}, {"http": 8}, {"http": Buckets((0.01, 0.1))}, T0)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(ServeCollector(tallies, lambda: budgets, lambda: state, location="eu"))
-    return exposition(registry).decode()
+    collector = ServeCollector(tallies, lambda: budgets, lambda: state, location="eu")
+    return collector.render().decode()
 
 
 def run_of(duration: float, outcome: str = "passed") -> JourneyRun:
@@ -139,9 +138,10 @@ def test_the_fast_exposition_holds_the_samples_generate_latest_writes() -> None:
     state = ServeState({"http": 0}, {"http": 8}, {}, None)
     burn: dict[str, float | None] = {"5m": math.inf, "1h": 0.25}
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ServeCollector(tallies, lambda: [budget(burn)], lambda: state))
+    collector = ServeCollector(tallies, lambda: [budget(burn)], lambda: state)
+    registry.register(collector)
 
-    fast = exposition(registry).decode()
+    fast = collector.render().decode()
     assert parsed(fast) == parsed(generate_latest(registry).decode())
     assert 'target="shop \\"eu\\"\\\\main"' in fast and 'tenant="line\\nbreak"' in fast
 
@@ -154,7 +154,8 @@ def test_a_scrape_after_a_run_or_a_new_budget_shows_it_though_unchanged_series_a
     burns: list[Budget] = [budget({"1h": 1.0})]
     state = ServeState({"http": 0}, {"http": 8}, {}, None)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ServeCollector(tallies, lambda: burns, lambda: state))
+    collector = ServeCollector(tallies, lambda: burns, lambda: state)
+    registry.register(collector)
 
     def runs(text: str, journey: str) -> float:
         found = [
@@ -165,11 +166,11 @@ def test_a_scrape_after_a_run_or_a_new_budget_shows_it_though_unchanged_series_a
         ]
         return sum(found)
 
-    before = exposition(registry).decode()
+    before = collector.render().decode()
     assert runs(before, "pay") == runs(before, "pay2") == 0
     tallies.add_run(second, run_of(0.2), recheck=False)
     burns[0] = budget({"1h": 7.5})
-    after = exposition(registry).decode()
+    after = collector.render().decode()
     assert (runs(after, "pay"), runs(after, "pay2")) == (0, 1)
     assert 'window="1h"} 7.5' in after
     assert after.count("# TYPE journey_runs_total counter") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from tests.serve.processes import running_serve
 pytestmark = pytest.mark.slow
 
 SECRET = "s3cr3t-token-4711"
+LATE = "l4te-t0ken-0815"
 
 
 def test_targets_are_probed_side_by_side_with_tenants_capped_and_secrets_kept_out(
@@ -47,7 +49,10 @@ def test_targets_are_probed_side_by_side_with_tenants_capped_and_secrets_kept_ou
         for name in ("acme", "bolt", "cask"):
             flags += ["--target", f"shop-{name}"]
         with running_serve(
-            [journeys], *flags, log=tmp_path / "serve.log", env={"SHOP_TOKEN": SECRET}
+            [journeys],
+            *flags,
+            log=tmp_path / "serve.log",
+            env={"SHOP_TOKEN": SECRET, "LATE_TOKEN": LATE},
         ) as served:
 
             def by_target() -> dict[tuple[str, str], float]:
@@ -72,9 +77,23 @@ def test_targets_are_probed_side_by_side_with_tenants_capped_and_secrets_kept_ou
                 ),
                 timeout_s=20,
             )
+            # a journey added by SIGHUP brings a secret of its own: scrubbed as well
+            (journeys / "late.yaml").write_text(
+                (journeys / "missing.yaml")
+                .read_text()
+                .replace("journey: missing", "journey: late")
+                .replace("SHOP_TOKEN", "LATE_TOKEN")
+            )
+            served.proc.send_signal(signal.SIGHUP)
+            wait_for(
+                lambda: (
+                    (served.value("journey_runs_total", journey="late", result="failure") or 0) >= 2
+                ),
+                timeout_s=20,
+            )
             page = httpx.get(served.url, timeout=5).text
             assert "$.error" in page and "***" in page  # the failure's reason is shown...
             for text in (served.metrics(), page, served.log.read_text()):
-                assert SECRET not in text  # ...with the secret scrubbed everywhere
+                assert SECRET not in text and LATE not in text  # ...with secrets scrubbed
         history = (tmp_path / "s.db").read_bytes()
-        assert SECRET.encode() not in history
+        assert SECRET.encode() not in history and LATE.encode() not in history
